@@ -1,0 +1,54 @@
+"""``flipflop inspect``: what a run or model is, how well it does, and its spectrum."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flipflop import runs
+from flipflop.errors import FlipFlopError
+
+
+def describe(path: str | Path) -> dict:
+    """Cell, size, training config, metrics and recurrent spectrum of a run dir or ``.keras`` file."""
+    from flipflop.analysis import recurrent_layer, recurrent_matrix, spectrum
+
+    path = Path(path)
+    if not path.exists():
+        raise FlipFlopError(f"{path} does not exist")
+    run = runs.load_run(path, require_finished=False) if path.is_dir() else None
+    model = run.model() if run else runs.load_model(path)
+    layer = recurrent_layer(model)
+    spec = spectrum(recurrent_matrix(model))
+    info = {"path": str(path), "cell": type(layer.cell).__name__, "units": int(layer.cell.units),
+            "n_bits": int(model.input_shape[-1]), "n_params": int(model.count_params()),
+            "spectral_radius": float(spec.spectral_radius), "n_eigenvalues": int(spec.n_total),
+            "n_outside_unit_circle": int(spec.n_outside)}
+    if run:
+        info["source"] = run.config.get("source", "trained")
+        info["train"] = run.config.get("train")
+        info["versions"] = run.config.get("versions")
+        info["epochs_run"] = len(run.history)
+        info["metrics"] = {k: v for k, v in run.metrics.items() if isinstance(v, dict)}
+        if not run.finished:
+            info["status"] = "unfinished (run `flipflop train` with the same arguments to resume)"
+    return info
+
+
+def format_table(info: dict) -> str:
+    """A readable two-column table of :func:`describe`'s result."""
+    rows = [("path", info["path"]), ("cell", info["cell"]), ("units", info["units"]),
+            ("bits", info["n_bits"]), ("parameters", f"{info['n_params']:,}")]
+    if "status" in info:
+        rows.append(("status", info["status"]))
+    train = info.get("train") or {}
+    for key in ("recipe", "seed", "batch_size", "learning_rate", "epochs", "cell_kwargs"):
+        if key in train and train[key] not in ({}, None):
+            rows.append((f"train.{key}", train[key]))
+    if info.get("epochs_run"):
+        rows.append(("epochs run", info["epochs_run"]))
+    for split, m in (info.get("metrics") or {}).items():
+        rows.append((f"{split} bit accuracy", f"{m['bit_accuracy']:.5f}"))
+        rows.append((f"{split} MSE", f"{m['mse']:.4f}"))
+    rows += [("spectral radius", f"{info['spectral_radius']:.4f}"),
+             ("eigenvalues |λ| > 1", f"{info['n_outside_unit_circle']} of {info['n_eigenvalues']}")]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

@@ -1,0 +1,96 @@
+"""Every CLI error path: one line on stderr, exit status 2, nothing overwritten."""
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import TINY_TASK
+
+from flipflop import runs
+from flipflop.cli import main
+
+
+def run_cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--cell", "transformer", "--out", "{tmp}/r"], "unknown cell"),
+    (["train", "--units", "0", "--out", "{tmp}/r"], "units"),
+    (["train", "--bits", "0", "--out", "{tmp}/r"], "n_bits"),
+    (["train", "--pulse-ms", "500", "--out", "{tmp}/r"], "wider than the sequence"),
+    (["train", "--noise", "-1", "--out", "{tmp}/r"], "noise_std"),
+    (["train", "--recipe", "magic", "--out", "{tmp}/r"], "unknown recipe"),
+    (["train", "--tau", "100", "--out", "{tmp}/r"], "only apply to --cell ctrnn"),
+    (["train", "--bogus-flag", "--out", "{tmp}/r"], "unrecognized arguments"),
+    (["frobnicate"], "invalid choice"),
+    (["inspect", "{tmp}/missing.keras"], "does not exist"),
+    (["inspect", "{tmp}/corrupt.keras"], "corrupt or unreadable"),
+    (["import-legacy", "{tmp}/missing.hdf5", "--out", "{tmp}/r"], "missing file"),
+    (["import-legacy", "{tmp}/corrupt.keras", "--out", "{tmp}/r"], "not a readable HDF5"),
+])
+def test_bad_input_is_one_line_and_status_2(capsys, tmp_path, argv, message):
+    (tmp_path / "corrupt.keras").write_bytes(b"garbage")
+    code, out, err = run_cli(capsys, *[a.format(tmp=tmp_path) for a in argv])
+    assert code == 2
+    assert err.startswith("flipflop: error:") and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_model_of_wrong_input_size_is_refused(capsys, tmp_path, tiny_run):
+    from flipflop.metrics import evaluate
+    from flipflop.errors import FlipFlopError
+    from flipflop.task import FlipFlopTask
+
+    model = runs.load_model(tiny_run.path)  # trained on 2 bits
+    with pytest.raises(FlipFlopError, match="model has 2 inputs and 2 outputs but the task has 3 bits"):
+        evaluate(model, FlipFlopTask(n_bits=3))
+
+
+def test_other_config_in_existing_run_is_refused(capsys, tiny_run):
+    before = {p.name: p.read_bytes() for p in tiny_run.path.iterdir()}
+    code, _, err = run_cli(capsys, "train", "--units", "8", "--bits", "2", "--out", tiny_run.path, "--quiet")
+    assert code == 2 and "different config" in err and "--force" in err
+    assert {p.name: p.read_bytes() for p in tiny_run.path.iterdir()} == before
+
+
+def test_inspect_prints_table_and_json(capsys, tiny_run):
+    code, out, _ = run_cli(capsys, "inspect", tiny_run.path)
+    assert code == 0 and "spectral radius" in out and "SimpleRNNCell" in out and "heldout bit accuracy" in out
+    code, out, _ = run_cli(capsys, "inspect", tiny_run.path, "--json")
+    info = json.loads(out)
+    assert info["units"] == 32 and info["n_params"] == 2 * 32 + 32 * 32 + 32 * 2 + 2
+    assert 0 <= info["n_outside_unit_circle"] <= 32 and info["spectral_radius"] > 0
+    assert info["metrics"]["heldout"]["bit_accuracy"] > 0.95
+
+
+def test_train_cli_end_to_end_then_resume_is_a_no_op(capsys, tmp_path):
+    argv = ["train", "--units", "16", "--bits", "2", "--duration-ms", "60", "--pulse-ms", "5",
+            "--epochs", "1", "--samples-per-epoch", "64", "--out", tmp_path / "r", "--quiet"]
+    code, out, _ = run_cli(capsys, *argv)
+    assert code == 0 and "held-out bit accuracy" in out
+    config = json.loads((tmp_path / "r" / runs.CONFIG).read_text())
+    assert config["train"]["units"] == 16 and config["train"]["task"]["duration_ms"] == 60.0
+    code, out, _ = run_cli(capsys, *argv)
+    assert code == 0 and "1 epochs" in out
+
+
+def test_console_script_exits_2_without_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "flipflop.cli", "train", "--units", "-3", "--out",
+                           str(tmp_path / "r")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == ["flipflop: error: units must be a positive integer, got -3"]
+
+
+def test_legacy_import_cli(capsys, tmp_path, paper_checkpoint):
+    code, out, _ = run_cli(capsys, "import-legacy", paper_checkpoint, "--out", tmp_path / "paper", "--no-eval")
+    assert code == 0
+    code, out, _ = run_cli(capsys, "inspect", tmp_path / "paper", "--json")
+    info = json.loads(out)
+    assert info["n_params"] == 162_403 and info["source"] == "legacy"
+    assert info["spectral_radius"] == pytest.approx(1.082, abs=0.01)
+    code, _, err = run_cli(capsys, "import-legacy", paper_checkpoint, "--out", tmp_path / "paper")
+    assert code == 2 and "not empty" in err

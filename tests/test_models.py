@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from flipflop.errors import FlipFlopError
+from flipflop.models import build_model
+
+
+def test_paper_simplernn_has_162403_parameters():
+    model = build_model()
+    assert model.count_params() == 162_403
+    rnn = model.get_layer("recurrent")
+    assert not rnn.use_bias and rnn.cell.activation.__name__ == "tanh"
+    w = rnn.cell.recurrent_kernel.numpy()
+    np.testing.assert_allclose(w @ w.T, np.eye(400), atol=1e-4)  # orthogonal start
+    assert model.get_layer("readout").activation.__name__ == "linear"
+    assert model.loss == "mse"
+
+
+@pytest.mark.parametrize("cell, params", [
+    ("simplernn", 3 * 16 + 16 * 16 + 16 * 3 + 3),
+    ("gru", 3 * (3 * 16 + 16 * 16 + 2 * 16) + 16 * 3 + 3),
+    ("lstm", 4 * (3 * 16 + 16 * 16 + 16) + 16 * 3 + 3),
+])
+def test_cells_shapes_and_parameter_counts(cell, params):
+    model = build_model(cell, units=16)
+    assert model.count_params() == params
+    assert model.predict(np.zeros((2, 7, 3), np.float32), verbose=0).shape == (2, 7, 3)
+
+
+def test_gru_lstm_keep_cudnn_compatible_defaults():
+    gru = build_model("gru", units=8).get_layer("recurrent")
+    lstm = build_model("lstm", units=8).get_layer("recurrent")
+    for layer in (gru, lstm):
+        cell = layer.cell
+        assert cell.activation.__name__ == "tanh" and cell.recurrent_activation.__name__ == "sigmoid"
+        assert cell.use_bias and cell.recurrent_dropout == 0 and not layer.unroll
+    assert gru.cell.reset_after
+
+
+def test_same_seed_same_initial_weights():
+    a, b, c = build_model(units=8, seed=1), build_model(units=8, seed=1), build_model(units=8, seed=2)
+    for x, y in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(a.get_weights()[1], c.get_weights()[1])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(cell="transformer"), "unknown cell"),
+    (dict(units=0), "units"),
+    (dict(n_bits=-1), "n_bits"),
+    (dict(learning_rate=0.0), "learning_rate"),
+])
+def test_bad_model_arguments(kwargs, message):
+    with pytest.raises(FlipFlopError, match=message):
+        build_model(**kwargs)
