@@ -81,7 +81,85 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--initial", type=Path, help="the untrained network's HDF5 file, saved as initial.keras")
     p.add_argument("--force", action="store_true", help="overwrite an existing run directory")
     p.add_argument("--no-eval", action="store_true", help="skip measuring the metrics")
+    p = sub.add_parser("reproduce", help="train the four realisations and draw every figure (the main job)")
+    p.add_argument("--cell", default="simplernn", help="simplernn (default), gru, lstm or ctrnn")
+    p.add_argument("--seeds", default="0,1,2,3", help="comma-separated seeds (default 0,1,2,3)")
+    p.add_argument("--runs", type=Path, default=Path("runs"), help="where runs go (default runs/)")
+    p.add_argument("--out", type=Path, default=Path("figures"), help="figure folder (default figures/)")
+    p.add_argument("--format", default="png", help="png (default), pdf, or png,pdf")
+    p.add_argument("--reference", type=Path, help="a run (e.g. the imported paper network) drawn alongside")
+    p.add_argument("--recipe", default="fast", help="fast (default) or paper")
+    p.add_argument("--no-fixed-points", action="store_true", help="skip the fixed-point analysis")
+    p.add_argument("--quick", action="store_true", help="tiny networks and short trials: a smoke test")
+
+    p = sub.add_parser("figures", help="draw every figure and REPORT.md from existing runs")
+    p.add_argument("--runs", type=Path, nargs="+", help="run directories (default: the shipped networks)")
+    p.add_argument("--out", type=Path, default=Path("figures"), help="figure folder (default figures/)")
+    p.add_argument("--format", default="png", help="png (default), pdf, or png,pdf")
+    p.add_argument("--reference", type=Path, help="a run (e.g. the imported paper network) drawn alongside")
+    p.add_argument("--fixed-points", action="store_true",
+                   help="compute fixed points for runs that have no cached fixed_points.npz")
+
+    p = sub.add_parser("fixed-points", help="find fixed points of a run and save them in it")
+    p.add_argument("run", type=Path, help="run directory")
+    p.add_argument("--input", default=None, help="constant input, comma-separated (default zeros)")
+    p.add_argument("--n-init", type=int, default=1024, help="initial states (default 1024)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial states (default 0)")
     return parser
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    formats = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    bad = [f for f in formats if f not in ("png", "pdf", "svg")]
+    if bad or not formats:
+        raise FlipFlopError(f"unknown figure format {', '.join(bad) or text!r}; use png, pdf or svg")
+    return formats
+
+
+def _int_list(text: str, name: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise FlipFlopError(f"{name} must be comma-separated integers, got {text!r}") from None
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from flipflop.reproduce import reproduce
+
+    reproduce(args.cell, _int_list(args.seeds, "--seeds"), args.runs, args.out, _formats(args.format),
+              quick=args.quick, recipe=args.recipe, reference=args.reference,
+              fixed_points=not args.no_fixed_points)
+    return 0
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    from flipflop.report import figures_from_runs, shipped_runs
+
+    paths = args.runs or shipped_runs()
+    figures_from_runs(paths, args.out, _formats(args.format), reference=args.reference,
+                      fixed_points=True if args.fixed_points else "cached")
+    return 0
+
+
+def cmd_fixed_points(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from flipflop.report import FIXED_POINTS, compute_fixed_points, run_task
+    from flipflop.runs import load_run
+
+    run = load_run(args.run)
+    model, task = run.model(), run_task(run)
+    u = None
+    if args.input is not None:
+        try:
+            u = np.array([float(v) for v in args.input.split(",")], np.float32)
+        except ValueError:
+            raise FlipFlopError(f"--input must be comma-separated numbers, got {args.input!r}") from None
+    fps = compute_fixed_points(model, task, args.run / FIXED_POINTS, n_init=args.n_init, seed=args.seed,
+                               constant_input=u)
+    print(fps.summary(task.n_bits))
+    print(f"saved {args.run / FIXED_POINTS}")
+    return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -130,7 +208,8 @@ def cmd_import_legacy(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "inspect": cmd_inspect, "import-legacy": cmd_import_legacy}
+COMMANDS = {"train": cmd_train, "inspect": cmd_inspect, "import-legacy": cmd_import_legacy,
+            "reproduce": cmd_reproduce, "figures": cmd_figures, "fixed-points": cmd_fixed_points}
 
 
 def _import_keras_quietly() -> None:

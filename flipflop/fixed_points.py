@@ -12,15 +12,18 @@ state size). A point with ``q < tol_q`` is a *fixed point*; one with
 ``tol_q <= q < slow_tol`` a *slow point*.
 
 Optimisation: all initial states move at once. One ``tf.function`` runs a chunk of
-Adam iterations (``tf.while_loop``) on the whole batch; each point has its own
-learning rate, multiplied by ``LR_GROW`` when its q went down on the last step and by
-``LR_SHRINK`` when it went up (clipped to ``[LR_MIN, LR_MAX]``), as FixedPointFinder's
-adaptive rate does. Between chunks the points that reached ``q < tol_q`` leave the
-batch, and the run stops when none is left or ``max_iters`` is reached. Every point
-reports the best (lowest-q) state it visited.
+iterations (``tf.while_loop``) on the whole batch; every iteration evaluates q and its
+gradient for every point and takes one Adam step per point, with a per-point adaptive
+learning rate: a step that lowered the point's best q is accepted and its learning rate
+multiplied by ``LR_GROW``; a step that did not is rejected (the point goes back to its
+best state, its first moment is reset) and its learning rate multiplied by
+``LR_SHRINK`` (clipped to ``[LR_MIN, LR_MAX]``). So each point's q only decreases, and no
+point's step size depends on another's. Between chunks the points that reached
+``q < tol_q`` leave the batch; the run stops when none is left or after ``max_iters``.
 
 Post-processing (see :func:`find_fixed_points`): keep fixed and slow points, merge
-duplicates, drop outliers far from the sampled states, then linearise: Jacobians
+duplicates, optionally polish them with a few damped Newton steps (``refine_steps``, off by
+default), drop outliers far from the sampled states, then linearise: Jacobians
 ``dF/dh`` by batched autodiff, eigenvalues with numpy. A point is stable when every
 eigenvalue has ``|lambda| <= 1`` (discrete-time map), otherwise a saddle (or source)
 with ``n_unstable`` = number of eigenvalues with ``|lambda| > 1``.
@@ -74,7 +77,7 @@ def _layer_input_size(model: keras.Model, layer: keras.layers.RNN) -> int:
         size = layer.input.shape[-1]
         if size is not None:
             return int(size)
-    except (AttributeError, ValueError, IndexError):
+    except (AttributeError, ValueError, IndexError, TypeError, RuntimeError):
         pass
     kernel = getattr(layer.cell, "kernel", None)
     if kernel is not None and len(kernel.shape) == 2:
@@ -92,15 +95,26 @@ class RecurrentStep:
     """
 
     def __init__(self, model: keras.Model) -> None:
-        self.layer = find_recurrent_layer(model)
-        self.cell = self.layer.cell
-        self.n_input = _layer_input_size(model, self.layer)
-        template = self.layer.get_initial_state(1)  # the nested state structure, batch 1
+        layer = find_recurrent_layer(model)
+        self._layer = weakref.ref(layer)  # weak: the per-layer cache must not keep the layer alive
+        self.cell = layer.cell
+        self.n_input = _layer_input_size(model, layer)
+        template = layer.get_initial_state(1)  # the nested state structure, batch 1
         self._structure = template
         self.state_sizes = [int(s.shape[-1]) for s in keras.tree.flatten(template)]
         self.n_state = int(sum(self.state_sizes))
-        self._kwargs = {"training": False} if getattr(self.cell, "_call_has_training_arg", True) else {}
+        takes_training = isinstance(self.cell, keras.layers.Layer) and getattr(
+            self.cell, "_call_has_training_arg", False)
+        self._kwargs = {"training": False} if takes_training else {}
         self._compiled: dict[str, object] = {}  # tf.functions built on this step, by name
+
+    @property
+    def layer(self) -> keras.layers.RNN:
+        """The recurrent layer (a RecurrentStep holds it weakly)."""
+        layer = self._layer()
+        if layer is None:
+            raise FlipFlopError("the recurrent layer of this step function no longer exists")
+        return layer
 
     def split(self, h: tf.Tensor) -> list:
         """Flat states (B, n_state) -> the cell's (nested) list of state tensors."""
@@ -198,7 +212,10 @@ def _as_float32(a, name: str, ndim: int | tuple, last: int) -> np.ndarray:
 def _constant_input(step: RecurrentStep, constant_input) -> np.ndarray:
     if constant_input is None:
         return np.zeros(step.n_input, np.float32)
-    u = np.asarray(constant_input, dtype=np.float32).reshape(-1)
+    try:
+        u = np.asarray(constant_input, dtype=np.float32).reshape(-1)
+    except (TypeError, ValueError):
+        raise FlipFlopError(f"constant_input must be a list of numbers, got {constant_input!r}") from None
     if u.size != step.n_input:
         raise FlipFlopError(f"constant_input has length {u.size} but the model's input size is "
                             f"{step.n_input}")
@@ -344,6 +361,20 @@ def deduplicate(points: np.ndarray, q: np.ndarray, tol: float) -> np.ndarray:
     return np.array(kept, dtype=np.int64)
 
 
+def nearest_distances(points: np.ndarray, reference: np.ndarray, exclude_self: bool = False,
+                      chunk: int = 1024) -> np.ndarray:
+    """Distance from every row of ``points`` to its nearest row of ``reference`` (chunked,
+    float64); ``exclude_self`` skips the same index (for ``points is reference``)."""
+    out = np.empty(len(points))
+    for i in range(0, len(points), chunk):
+        d = pairwise_distances(points[i:i + chunk], reference)
+        if exclude_self:
+            rows = np.arange(len(d))
+            d[rows, i + rows] = np.inf
+        out[i:i + chunk] = d.min(1) if d.shape[1] else np.inf
+    return out
+
+
 def outlier_mask(points: np.ndarray, reference: np.ndarray, factor: float | None,
                  min_spread: float = 0.0) -> np.ndarray:
     """True for points farther than ``factor * spread`` from their nearest reference state.
@@ -357,14 +388,12 @@ def outlier_mask(points: np.ndarray, reference: np.ndarray, factor: float | None
         return np.zeros(len(points), bool)
     ref = np.unique(np.asarray(reference, np.float64), axis=0)
     if len(ref) >= 2:
-        d = pairwise_distances(ref, ref)
-        np.fill_diagonal(d, np.inf)
-        spread = max(float(np.median(d.min(1))), min_spread)
+        spread = max(float(np.median(nearest_distances(ref, ref, exclude_self=True))), min_spread)
     elif min_spread > 0:
         spread = min_spread
     else:
         return np.zeros(len(points), bool)
-    return pairwise_distances(points, ref).min(1) > factor * spread
+    return nearest_distances(points, ref) > factor * spread
 
 
 def jacobians(step: RecurrentStep, points: np.ndarray, u: np.ndarray,
@@ -435,25 +464,24 @@ def classify(jacs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     jacs = np.asarray(jacs, np.float64)
     k, n = jacs.shape[0], jacs.shape[-1]
-    eigvals = np.zeros((k, n), np.complex128)
+    if k == 0:
+        return np.zeros((0, n), np.complex128), np.zeros(0, np.int64), np.zeros((0, n))
+    w, v = np.linalg.eig(jacs)  # batched over the K matrices
+    order = np.argsort(-np.abs(w), axis=1, kind="stable")
+    w = np.take_along_axis(w, order, axis=1).astype(np.complex128)
+    v = np.take_along_axis(v, order[:, None, :], axis=2)
+    n_unstable = np.sum(np.abs(w) > 1.0, axis=1).astype(np.int64)
     vectors = np.zeros((k, n), np.float64)
-    n_unstable = np.zeros(k, np.int64)
-    for i in range(k):
-        w, v = np.linalg.eig(jacs[i])
-        order = np.argsort(-np.abs(w), kind="stable")
-        w, v = w[order], v[:, order]
-        eigvals[i] = w
-        n_unstable[i] = int(np.sum(np.abs(w) > 1.0))
-        if n_unstable[i]:
-            vec = v[:, 0]
-            vec = vec * np.exp(-0.5j * np.angle(np.sum(vec * vec)))  # real part of max norm
-            real = vec.real
-            norm = np.linalg.norm(real)
-            if norm > 0:
-                real = real / norm
-                real = real * (1.0 if real[np.argmax(np.abs(real))] >= 0 else -1.0)
-            vectors[i] = real
-    return eigvals, n_unstable, vectors
+    for i in np.flatnonzero(n_unstable):
+        vec = v[i, :, 0]
+        vec = vec * np.exp(-0.5j * np.angle(np.sum(vec * vec)))  # phase with the largest real part
+        real = vec.real
+        norm = np.linalg.norm(real)
+        if norm > 0:
+            real = real / norm
+            real = real * (1.0 if real[np.argmax(np.abs(real))] >= 0 else -1.0)
+        vectors[i] = real
+    return w, n_unstable, vectors
 
 
 def ideal_counts(n_bits: int) -> dict[int, int]:
@@ -480,9 +508,10 @@ class FixedPoints:
     (K, n, n) dF/dh; ``eigenvalues`` (K, n) complex, by decreasing modulus;
     ``n_unstable`` (K,) eigenvalues with modulus > 1; ``unstable_vectors`` (K, n) leading
     unstable eigenvector (zeros for stable points); ``input`` (n_input,) the constant
-    input. Scalars: ``n_init`` initial states, ``iterations`` run, ``best_q`` lowest q over
-    all initial states, ``tol_q``, ``slow_tol``, ``n_converged`` initial states that
-    reached ``q < tol_q`` (before deduplication and outlier removal).
+    input. Scalars: ``n_init`` initial states, ``iterations`` of Adam run, ``best_q`` lowest
+    q reached (after Newton refinement, if any), ``tol_q``, ``slow_tol``, ``n_converged``
+    initial states that reached ``q < tol_q`` under Adam (before deduplication, refinement
+    and outlier removal).
     """
 
     points: np.ndarray
@@ -575,8 +604,8 @@ class FixedPoints:
         rows = max(len(found), len(ideal))
         u = ", ".join(f"{x:g}" for x in np.asarray(self.input).ravel())
         lines = [f"Fixed points at constant input [{u}]: {self.n_fixed} unique "
-                 f"({self.n_converged} of {self.n_init} initial states converged, "
-                 f"{self.iterations} iterations)",
+                 f"({self.n_converged} of {self.n_init} initial states reached q < tol_q in "
+                 f"{self.iterations} Adam iterations)",
                  f"{'kind':<24}{'found':>7}{f'ideal {n_bits}-bit':>14}"]
         for k in range(rows):
             kind = "stable" if k == 0 else f"saddle, {k} unstable mode" + ("s" if k > 1 else "")
@@ -600,7 +629,8 @@ def sample_states(states: np.ndarray, n: int, noise_std: float,
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``n`` rows drawn from ``states`` (..., n_state) (without replacement when there are
     enough) -> ``(clean (n, n_state), clean + noise_std * N(0, 1))``."""
-    flat = np.asarray(states, np.float32).reshape(-1, states.shape[-1])
+    states = np.asarray(states, np.float32)
+    flat = states.reshape(-1, states.shape[-1])
     if len(flat) == 0:
         raise FlipFlopError("no states to sample initial states from (empty array)")
     idx = rng.choice(len(flat), size=n, replace=len(flat) < n)
@@ -619,10 +649,10 @@ def _check_positive(name: str, value: float, allow_none: bool = False) -> None:
 
 def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = None,
                       inputs: np.ndarray | None = None, constant_input=None, n_init: int = 1024,
-                      noise_std: float = 0.01, tol_q: float = 1e-10, slow_tol: float = 1e-4,
+                      noise_std: float = 0.01, tol_q: float = 1e-10, slow_tol: float = 1e-6,
                       max_iters: int = 5000, learning_rate: float = 0.01, dedup_tol: float = 1e-2,
                       outlier_factor: float | None = 10.0, refine_steps: int = 0,
-                      seed: int = 0) -> FixedPoints:
+                      max_slow: int = 256, seed: int = 0) -> FixedPoints:
     """Fixed and slow points of the model's recurrent map at a constant input.
 
     Parameters (defaults in brackets):
@@ -639,7 +669,7 @@ def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = No
     - ``noise_std`` [0.01]: std of the Gaussian noise added to every coordinate of each
       drawn state (same units as the states).
     - ``tol_q`` [1e-10]: a point is fixed when q < tol_q (q sums over the n_state units).
-    - ``slow_tol`` [1e-4]: unconverged points with q < slow_tol are kept as slow points
+    - ``slow_tol`` [1e-6]: unconverged points with q < slow_tol are kept as slow points
       (``is_fixed`` False); use ``slow_tol <= tol_q`` to keep none.
     - ``max_iters`` [5000]: iteration cap of the joint optimisation.
     - ``learning_rate`` [0.01]: initial per-point Adam learning rate (then adaptive).
@@ -652,6 +682,8 @@ def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = No
       (:func:`refine_newton`) on the deduplicated candidates (fixed and slow), then a second
       deduplication. Adam crawls along directions where ``dF/dh`` has eigenvalues near 1
       (e.g. GRU attractors); a few Newton steps land on the exact fixed point there.
+    - ``max_slow`` [256]: keep at most this many unique slow points (the lowest q), which
+      bounds the Jacobian memory (K x n_state^2 floats) and eigendecomposition time.
     - ``seed`` [0]: seed of the state draw and noise.
 
     Raises FlipFlopError on bad arguments, or when no point reaches q < tol_q (the message
@@ -660,6 +692,8 @@ def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = No
     step = step_function(model)
     check_positive_int("n_init", n_init)
     check_positive_int("max_iters", max_iters)
+    if isinstance(max_slow, bool) or not isinstance(max_slow, (int, np.integer)) or max_slow < 0:
+        raise FlipFlopError(f"max_slow must be an integer >= 0, got {max_slow!r}")
     if isinstance(refine_steps, bool) or not isinstance(refine_steps, (int, np.integer)) or refine_steps < 0:
         raise FlipFlopError(f"refine_steps must be an integer >= 0, got {refine_steps!r}")
     for name, value in (("tol_q", tol_q), ("slow_tol", slow_tol), ("learning_rate", learning_rate),
@@ -692,7 +726,8 @@ def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = No
     n_converged = int(converged.sum())
     keep = best_q < max(tol_q, slow_tol)
     cand_h, cand_q = best_h[keep], best_q[keep]
-    unique = deduplicate(cand_h, cand_q, dedup_tol)
+    unique = deduplicate(cand_h, cand_q, dedup_tol)  # lowest q first: fixed points, then slow
+    unique = unique[:int(np.sum(cand_q[unique] < tol_q)) + max_slow]
     cand_h, cand_q = cand_h[unique], cand_q[unique]
     if refine_steps and len(cand_h):
         cand_h, cand_q = refine_newton(step, cand_h, u, refine_steps)
@@ -710,6 +745,7 @@ def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = No
     cand_h, cand_q = cand_h[~far], cand_q[~far]
     fixed = cand_q < tol_q
     order = np.lexsort((cand_q, ~fixed))  # fixed first, then by q
+    order = order[:int(fixed.sum()) + max_slow]
     cand_h, cand_q, fixed = cand_h[order], cand_q[order], fixed[order]
 
     jacs = jacobians(step, cand_h, u)

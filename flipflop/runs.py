@@ -51,6 +51,18 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+def ensure_writable_dir(path: str | os.PathLike) -> Path:
+    """Create folder ``path`` if needed; a FlipFlopError if it cannot be written to."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise FlipFlopError(f"cannot write to {path}: {e.strerror or e}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise FlipFlopError(f"cannot write to {path}: permission denied")
+    return path
+
+
 def write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     with atomic_path(path) as tmp:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from flipflop.errors import FlipFlopError
 from flipflop.fixed_points import (
     FixedPoints, classify, deduplicate, find_fixed_points, find_recurrent_layer, ideal_counts,
-    outlier_mask, q_values, recurrent_states, recurrent_step, step_function,
+    minimize_q, outlier_mask, q_values, recurrent_states, recurrent_step, refine_newton, step_function,
 )
 from flipflop.models import build_model
 
@@ -76,6 +77,52 @@ def test_one_bit_flip_flop_has_three_fixed_points(one_bit):
     np.testing.assert_allclose(fps.unstable_vectors[saddle], [1.0])
     np.testing.assert_array_equal(fps.unstable_vectors[order[[0, 2]]], 0.0)
     assert fps.n_converged <= fps.n_init == 48 and fps.iterations > 0
+
+
+def test_newton_refinement_lands_on_the_fixed_point(one_bit):
+    model, fps = one_bit
+    h_star = fps.points[np.argmax(fps.points[:, 0]), 0]
+    points, q = refine_newton(step_function(model), np.array([[0.7], [-1.3], [0.0]]), np.zeros(1), 8)
+    np.testing.assert_allclose(points[:, 0], [h_star, -h_star, 0.0], atol=1e-6)
+    assert np.all(q < 1e-12)
+    # Adam stopped early leaves slow points; refinement turns them into exact fixed points
+    coarse = find_fixed_points(model, initial_states=np.linspace(0.6, 1, 8)[:, None], n_init=8,
+                               noise_std=0.0, tol_q=1e-13, slow_tol=1.0, max_iters=2, refine_steps=6)
+    assert coarse.n_fixed == 1 and coarse.q[0] < 1e-13
+    np.testing.assert_allclose(coarse.points[0, 0], h_star, atol=1e-6)
+
+
+class LeakyCell(keras.layers.Layer):
+    """CTRNN-like cell whose state (x) differs from its output (tanh x), no training arg:
+    x' = (1 - a) x + a (tanh(x) W + u V)."""
+
+    def __init__(self, units, alpha=0.2, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.alpha, self.state_size, self.output_size = units, alpha, units, units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(self.units, self.units), initializer="zeros", name="w")
+        self.v = self.add_weight(shape=(input_shape[-1], self.units), initializer="ones", name="v")
+
+    def call(self, inputs, states):
+        x = states[0]
+        new = (1 - self.alpha) * x + self.alpha * (tf.tanh(x) @ self.w + inputs @ self.v)
+        return tf.tanh(new), [new]
+
+
+def test_custom_cell_whose_output_is_not_its_state():
+    model = keras.Sequential([keras.Input((None, 2)), keras.layers.RNN(LeakyCell(3), return_sequences=True),
+                              keras.layers.Dense(2)])
+    v = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 0.0]], np.float32)
+    model.layers[0].cell.v.assign(v)
+    u = np.array([0.4, -0.2])
+    x = np.tile(u, (2, 60, 1)).astype(np.float32)
+    states = recurrent_states(model, x)
+    np.testing.assert_allclose(np.tanh(states), model.layers[0](x).numpy(), atol=1e-6)  # states, not outputs
+    fps = find_fixed_points(model, inputs=x, constant_input=u, n_init=16, noise_std=0.1, outlier_factor=None)
+    assert len(fps.points) == 1 and fps.is_stable[0]  # W = 0: x* = u V, Jacobian (1 - a) I
+    np.testing.assert_allclose(fps.points[0], u @ v, atol=1e-5)
+    np.testing.assert_allclose(fps.eigenvalues[0], [0.8] * 3, atol=1e-6)
 
 
 # --- post-processing helpers --------------------------------------------------------------
@@ -164,7 +211,6 @@ def test_q_matches_independent_numpy_cell(cell, numpy_step, n_state):
                                rtol=1e-5, atol=1e-6)
     d = numpy_step(model, h, np.tile(u, (5, 1))) - h
     q_np = 0.5 * np.sum(d ** 2, axis=1)
-    import tensorflow as tf
     q_tf = q_values(step_function(model), tf.constant(h, tf.float32), tf.constant(np.tile(u, (5, 1)), tf.float32))
     np.testing.assert_allclose(q_tf.numpy(), q_np, rtol=1e-4)
 
@@ -173,6 +219,13 @@ def test_q_matches_independent_numpy_cell(cell, numpy_step, n_state):
     assert states.shape == (4, 30, n_state)
     hidden = model.get_layer("recurrent")(x).numpy()  # the layer's own loop
     np.testing.assert_allclose(states[..., :8], hidden, atol=1e-5)
+
+    # the optimiser's reported q, part-way (q still ~1e-6..1e-2), against numpy at its states
+    best_h, best_q, iterations = minimize_q(step_function(model), states[:, 5:8].reshape(-1, n_state), u,
+                                            tol_q=1e-30, max_iters=15, learning_rate=0.01)
+    assert iterations == 15 and np.all(best_q > 1e-9)
+    d = numpy_step(model, best_h.astype(np.float64), np.tile(u, (len(best_h), 1))) - best_h
+    np.testing.assert_allclose(best_q, 0.5 * np.sum(d ** 2, axis=1), rtol=1e-3)
 
     fps = find_fixed_points(model, inputs=x, constant_input=u, n_init=32, noise_std=0.05,
                             tol_q=1e-11, slow_tol=1e-3, max_iters=600, seed=0)

@@ -1,0 +1,94 @@
+"""Figure functions on a tiny run, the figures command, and `reproduce --quick` end to end."""
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from flipflop import figures, report
+from flipflop.cli import main
+from flipflop.errors import FlipFlopError
+from flipflop.task import FlipFlopTask
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """`flipflop reproduce --quick`: 4 tiny realisations, fixed points, every figure, REPORT.md."""
+    root = tmp_path_factory.mktemp("quick")
+    code = main(["reproduce", "--quick", "--runs", str(root / "runs"), "--out", str(root / "figs"),
+                 "--format", "png,pdf"])
+    return root, code
+
+
+def test_reproduce_quick_end_to_end(quick):
+    root, code = quick
+    assert code == 0
+    names = {p.name for p in (root / "figs").iterdir()}
+    for stem in ("fig1_model", "fig2_training_samples", "fig4_spectra", "fig6_cubes", "training_curves"):
+        assert f"{stem}.png" in names and f"{stem}.pdf" in names
+    assert any(n.startswith("fig3_connectivity_") for n in names)
+    assert any(n.startswith("fig5_eight_states_") for n in names)
+    assert any(n.startswith("fig7_fixed_points_") for n in names) or "no fixed point" in ""
+    text = (root / "figs" / "REPORT.md").read_text()
+    assert "Procrustes" in text and text.count("| quick-simplernn-24-seed") >= 4
+    assert len(list((root / "runs").iterdir())) == 4
+
+
+def test_reproduce_reuses_finished_runs(quick, capsys):
+    root, _ = quick
+    before = {p: p.stat().st_mtime_ns for p in (root / "runs").rglob("model.keras")}
+    assert main(["reproduce", "--quick", "--no-fixed-points", "--runs", str(root / "runs"),
+                 "--out", str(root / "figs2")]) == 0
+    assert "already finished" in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in (root / "runs").rglob("model.keras")} == before
+
+
+def test_figure_functions_return_expected_panels(quick):
+    root, _ = quick
+    a = report.analyse_run(sorted((root / "runs").iterdir())[0])
+    assert isinstance(figures.schematic(), Figure)
+    fig = figures.training_samples(FlipFlopTask().generate(3, 0))
+    assert len(fig.axes) == 9 and fig.axes[-1].get_xlabel() == "time (ms)"
+    fig = figures.connectivity(a.w_rec, a.spectrum.eigenvalues)
+    assert len(fig.axes) == 3  # heat map, colour bar, spectrum
+    lo, hi = fig.axes[0].images[0].get_clim()
+    assert lo == -hi  # a symmetric colour scale
+    assert len(figures.spectra_grid([("a", a.spectrum.eigenvalues)] * 4).axes) == 4
+    fig = figures.eight_state(a.series, a.outputs, a.projection.projected, a.cube.centroids)
+    assert len(fig.axes) == 4 and fig.axes[3].name == "3d"
+    assert len(figures.cubes_grid([("a", a.projection.projected, a.series.states[0], a.cube.centroids)] * 4).axes) == 4
+    assert len(figures.training_curves([("a", a.run.history)]).axes) == 2
+
+
+def test_state_and_bit_colours_are_distinct():
+    assert len({figures.state_color(s) for s in range(8)}) == 8
+    assert len({figures.bit_color(b) for b in range(3)}) == 3
+
+
+def test_figures_command_errors(quick, tmp_path, capsys):
+    root, _ = quick
+    assert main(["figures", "--runs", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    incomplete = tmp_path / "incomplete"
+    incomplete.mkdir()
+    (incomplete / "config.json").write_text("{}")
+    assert main(["figures", "--runs", str(incomplete)]) == 2
+    assert "incomplete" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    run = str(sorted((root / "runs").iterdir())[0])
+    assert main(["figures", "--runs", run, "--out", str(blocker / "sub")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_figures_need_three_bits(tiny_run):
+    with pytest.raises(FlipFlopError, match="trained on 2 bits; these figures need 3"):
+        report.analyse_run(tiny_run.path)
+
+
+def test_model_without_recurrent_layer_is_refused(tmp_path):
+    import keras
+
+    from flipflop import analysis
+
+    model = keras.Sequential([keras.Input((None, 3)), keras.layers.Dense(3)])
+    with pytest.raises(FlipFlopError, match="no recurrent layer"):
+        analysis.recurrent_matrix(model)
