@@ -21,18 +21,12 @@ class _Parser(argparse.ArgumentParser):
         raise FlipFlopError(message)
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
 def _add_task_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("task (times in ms)")
     g.add_argument("--bits", type=int, default=3, help="number of flip-flop channels (default 3)")
     g.add_argument("--duration-ms", type=float, help="trial length (default 340 ms)")
-    g.add_argument("--dt-ms", type=float, help="time step (default 1 ms)")
+    g.add_argument("--dt-ms", "--dt", type=float, dest="dt_ms",
+                   help="time step (default 1 ms; 10 ms for --cell ctrnn)")
     g.add_argument("--pulse-ms", type=float, help="pulse width (default 20 ms)")
     g.add_argument("--delay-ms", type=float, help="response delay after the falling edge (default 20 ms)")
     g.add_argument("--noise", type=float, help="input noise std (default 0.1)")
@@ -66,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite a run with a different config in --out")
     p.add_argument("--quiet", action="store_true", help="no per-batch progress bar")
     g = p.add_argument_group("ctrnn cell")
-    g.add_argument("--tau", type=_positive_float, dest="tau_ms", help="time constant (ms)")
+    g.add_argument("--tau", type=float, dest="tau_ms", help="time constant (default 100 ms)")
     g.add_argument("--dale", type=float, dest="dale_ratio", help="fraction of excitatory units, e.g. 0.8")
     g.add_argument("--sigma-rec", type=float, help="recurrent noise std during training")
     _add_task_args(p)
@@ -165,14 +159,12 @@ def cmd_fixed_points(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from flipflop.training import TrainConfig, TrainingDiverged, train
 
-    cell_kwargs = {k: v for k, v in (("tau_ms", args.tau_ms), ("dt_ms", args.dt_ms),
-                                     ("dale_ratio", args.dale_ratio), ("sigma_rec", args.sigma_rec))
-                   if v is not None}
-    if args.cell != "ctrnn":
-        extra = sorted(set(cell_kwargs) - {"dt_ms"})
-        if extra:
-            raise FlipFlopError(f"{', '.join(extra)} only apply to --cell ctrnn")
-        cell_kwargs = {}
+    cell_kwargs = {k: v for k, v in (("tau_ms", args.tau_ms), ("dale_ratio", args.dale_ratio),
+                                     ("sigma_rec", args.sigma_rec)) if v is not None}
+    if args.cell != "ctrnn" and cell_kwargs:
+        raise FlipFlopError(f"{', '.join(sorted(cell_kwargs))} only apply to --cell ctrnn")
+    if args.cell == "ctrnn" and args.dt_ms is None:
+        args.dt_ms = 10.0  # the CTRNN's default step; the task uses the same one
     config = TrainConfig.from_recipe(
         args.recipe, cell=args.cell, units=args.units, seed=args.seed, epochs=args.epochs,
         batch_size=args.batch_size, samples_per_epoch=args.samples_per_epoch,

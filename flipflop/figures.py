@@ -121,20 +121,24 @@ def eigenvalue_plot(ax, eigenvalues: np.ndarray, title: str = "", tol: float = 0
 
 def connectivity(w_rec: np.ndarray, eigenvalues: np.ndarray, title: str = "",
                  dale_signs: np.ndarray | None = None) -> Figure:
-    """Fig. 3: heat map of W_rec (symmetric colour scale) and its eigenvalues."""
+    """Fig. 3: heat map of W_rec (symmetric colour scale) and its eigenvalues.
+
+    ``w_rec`` is in Keras' ``h @ W`` orientation (row = presynaptic); it is drawn
+    transposed, in the ``W h`` convention of neuroscience: row i receives from column j,
+    so Dale's law shows as excitatory and inhibitory column blocks.
+    """
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.8), gridspec_kw={"width_ratios": [1.15, 1]})
     vmax = float(np.percentile(np.abs(w_rec), 99.5)) or 1.0
-    im = ax0.imshow(w_rec, cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
+    im = ax0.imshow(np.asarray(w_rec).T, cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
     cb = fig.colorbar(im, ax=ax0, fraction=0.046, pad=0.04, extend="both")
-    cb.set_label("weight (clipped at 99.5th percentile of |w|)")
-    ax0.set_xlabel("postsynaptic unit j"), ax0.set_ylabel("presynaptic unit i")
-    ax0.set_title("recurrent weights $W^{rec}_{ij}$", fontsize=10)
+    cb.set_label("weight (colour clipped at the 99.5th percentile of |w|)")
+    ax0.set_xlabel("presynaptic unit j"), ax0.set_ylabel("postsynaptic unit i")
+    ax0.set_title("recurrent weights $W^{rec}_{ij}$ (j → i)", fontsize=10, pad=16)
     if dale_signs is not None:
         n_exc = int(np.sum(np.asarray(dale_signs) > 0))
-        ax0.axhline(n_exc - 0.5, color="k", lw=1)
-        ax0.text(-0.02, n_exc / 2, "E", transform=ax0.get_yaxis_transform(), ha="right", va="center")
-        ax0.text(-0.02, (n_exc + len(dale_signs)) / 2, "I", transform=ax0.get_yaxis_transform(),
-                 ha="right", va="center")
+        ax0.axvline(n_exc - 0.5, color="k", lw=1)
+        for x, text in ((n_exc / 2, "excitatory"), ((n_exc + len(dale_signs)) / 2, "inhib.")):
+            ax0.text(x, 1.01, text, transform=ax0.get_xaxis_transform(), ha="center", va="bottom", fontsize=8)
     radius = float(np.abs(eigenvalues).max())
     eigenvalue_plot(ax1, eigenvalues, f"eigenvalues (spectral radius {radius:.3f})")
     if title:
@@ -238,7 +242,10 @@ def training_curves(histories: Sequence[tuple[str, list[dict]]]) -> Figure:
     ax1.set_yscale("log"), ax1.set_xlabel("epoch"), ax1.set_ylabel("validation bit error (1 − accuracy)")
     ax1.axhline(1e-3, color="0.5", ls=":", lw=1)
     ax1.set_title("bit error; dotted: the 99.9% accuracy target", fontsize=10)
-    ax0.legend(fontsize=8, frameon=False), ax1.legend(fontsize=8, frameon=False)
+    if ax0.lines:
+        ax0.legend(fontsize=8, frameon=False), ax1.legend(fontsize=8, frameon=False)
+    else:
+        ax0.text(0.5, 0.5, "no training history (imported network)", ha="center", transform=ax0.transAxes)
     fig.tight_layout()
     return fig
 

@@ -43,6 +43,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except OSError as e:
         raise FlipFlopError(f"cannot write to {path.parent}: {e.strerror or e}") from None
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -94,6 +97,7 @@ def load_model(path: str | os.PathLike, compile: bool = True):
     import keras
 
     import flipflop.ctrnn  # noqa: F401  (registers the CTRNN cell for deserialisation)
+    import flipflop.models  # noqa: F401  (registers LayerwiseAdam)
 
     path = Path(path)
     if path.is_dir():

@@ -53,3 +53,18 @@ def test_same_seed_same_initial_weights():
 def test_bad_model_arguments(kwargs, message):
     with pytest.raises(FlipFlopError, match=message):
         build_model(**kwargs)
+
+
+def test_layerwise_adam_takes_bigger_steps_on_input_and_readout():
+    x = np.random.default_rng(0).normal(size=(8, 12, 3)).astype(np.float32)
+    y = np.sign(x).astype(np.float32)
+    steps = {}
+    for mult in (1.0, 10.0):
+        model = build_model(units=16, learning_rate=1e-3, decay=0.0, io_lr_multiplier=mult, seed=3)
+        before = [w.copy() for w in model.get_weights()]
+        model.train_on_batch(x, y)
+        steps[mult] = [np.abs(a - b).max() for a, b in zip(model.get_weights(), before)]
+    kernel, recurrent, readout = 0, 1, 2
+    np.testing.assert_allclose(steps[10.0][recurrent], steps[1.0][recurrent], rtol=1e-3)
+    assert steps[10.0][kernel] > 5 * steps[1.0][kernel] and steps[10.0][readout] > 5 * steps[1.0][readout]
+    assert model.optimizer.get_config()["io_lr_multiplier"] == 10.0

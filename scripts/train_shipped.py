@@ -1,0 +1,56 @@
+"""Train the shipped networks in data/: SimpleRNN-400, seeds 0-3, our default recipe trained
+to a stricter target (bit accuracy >= 0.9995, MSE <= 0.01), then slimmed for shipping
+(no optimizer state) and given their fixed points.
+
+    python scripts/train_shipped.py [--seeds 0,1,2,3] [--out data]
+"""
+import argparse
+from pathlib import Path
+
+from flipflop import runs
+from flipflop.report import compute_fixed_points, run_task
+from flipflop.training import TrainConfig, train
+
+
+def slim(path: Path) -> None:
+    """Re-save the models without optimizer state (a third of the size)."""
+    import keras
+
+    for name in (runs.MODEL, runs.INITIAL):
+        model = runs.load_model(path / name, compile=False)
+        clone = keras.models.clone_model(model)
+        clone.set_weights(model.get_weights())
+        runs.save_model(clone, path / name)
+
+
+def save_series(out: Path) -> None:
+    """The noise-free 8-state test series (paper Fig. 5) as ``eight_state_series.npz``."""
+    import numpy as np
+
+    from flipflop.task import FlipFlopTask
+
+    series = FlipFlopTask().eight_state_series()
+    with runs.atomic_path(out / "eight_state_series.npz") as tmp:
+        np.savez_compressed(tmp, inputs=series.inputs, targets=series.targets, states=series.states,
+                            dt_ms=np.float32(1.0))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", default="0,1,2,3")
+    parser.add_argument("--out", type=Path, default=Path("data"))
+    args = parser.parse_args()
+    save_series(args.out)
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        config = TrainConfig.from_recipe("fast", seed=seed, target_accuracy=0.9995, target_mse=0.01,
+                                         epochs=150, patience=25)
+        path = args.out / f"simplernn-400-seed{seed}"
+        result = train(config, path, verbose=0)
+        slim(path)
+        run = runs.load_run(path)
+        fps = compute_fixed_points(run.model(), run_task(run), path / "fixed_points.npz")
+        print(path, result.metrics, fps.summary(3), sep="\n", flush=True)
+
+
+if __name__ == "__main__":
+    main()
