@@ -48,7 +48,7 @@ def schematic(n_bits: int = 3, units: int = 400, cell: str = "SimpleRNN") -> Fig
     """Fig. 1: inputs -> W_in -> recurrent units (W_rec) -> W_out -> outputs."""
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     ax.set_xlim(0, 10), ax.set_ylim(0, 5), ax.axis("off")
-    ys = np.linspace(1.2, 3.8, n_bits)
+    ys = np.linspace(3.8, 1.2, n_bits)  # input 1 on top
     for b, y in enumerate(ys):
         ax.add_patch(Circle((1.0, y), 0.28, color=bit_color(b)))
         ax.text(0.45, y, f"input {b + 1}", ha="right", va="center", fontsize=9)
@@ -62,11 +62,11 @@ def schematic(n_bits: int = 3, units: int = 400, cell: str = "SimpleRNN") -> Fig
     ax.scatter(5.0 + radius * np.cos(angle), 2.5 + radius * np.sin(angle), s=12, color="0.35", zorder=3)
     ax.add_patch(FancyArrowPatch((4.4, 3.8), (5.6, 3.8), connectionstyle="arc3,rad=-1.2", arrowstyle="-|>",
                                  mutation_scale=12, color="0.2"))
-    ax.text(5.0, 4.75, "$W^{rec}$", ha="center", fontsize=12)
+    ax.text(5.0, 4.5, "$W^{rec}$", ha="center", fontsize=12)
     ax.text(5.0, 0.75, f"{units} {cell} units (tanh)", ha="center", fontsize=10)
     ax.text(2.45, 3.65, "$W^{in}$", ha="center", fontsize=12)
     ax.text(7.55, 3.65, "$W^{out}$", ha="center", fontsize=12)
-    ax.set_title(f"Model: {n_bits} inputs → recurrent layer → {n_bits} linear outputs", fontsize=11)
+    ax.set_title(f"Model: {n_bits} inputs → recurrent layer → {n_bits} linear outputs", fontsize=11, pad=14)
     return fig
 
 
@@ -265,17 +265,23 @@ def fixed_points_3d(projected: np.ndarray, states: np.ndarray, centroids: np.nda
     stable = n_unstable == 0
     if stable.any():
         ax.scatter(*points[stable].T, s=60, marker="o", color="k", depthshade=False, label=f"stable ({stable.sum()})")
-    for k in sorted(set(n_unstable[~stable].tolist())):
-        sel = n_unstable == k
-        ax.scatter(*points[sel].T, s=55, marker="o", facecolors="none", edgecolors=plt.get_cmap("Set1")(k),
-                   linewidths=1.5, depthshade=False, label=f"saddle, {k} unstable ({sel.sum()})")
-    for p, v, k in zip(points, vectors, n_unstable):
+    group = np.minimum(n_unstable, 4)  # 1, 2, 3 and "4 or more" unstable modes
+    for k in sorted(set(group[~stable].tolist())):
+        sel = group == k
+        ax.scatter(*points[sel].T, s=55, marker="o", facecolors="none", edgecolors=_saddle_color(k),
+                   linewidths=1.5, depthshade=False,
+                   label=f"saddle, {k}{'+' if k == 4 else ''} unstable ({sel.sum()})")
+    for p, v, k in zip(points, vectors, group):
         if k > 0 and np.linalg.norm(v) > 0:
             d = scale * v / np.linalg.norm(v)
-            ax.plot(*np.stack([p - d, p + d]).T, color=plt.get_cmap("Set1")(k), lw=1.5)
+            ax.plot(*np.stack([p - d, p + d]).T, color=_saddle_color(k), lw=1.5)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.set_title(title or "Fixed points on the 8-state trajectory", fontsize=10)
     return fig
+
+
+def _saddle_color(k: int):
+    return ("k", "tab:blue", "tab:orange", "tab:purple", "0.5")[min(int(k), 4)]
 
 
 def linearised_spectra(w_eigenvalues: np.ndarray, jacobian_eigenvalues: np.ndarray,
@@ -284,10 +290,11 @@ def linearised_spectra(w_eigenvalues: np.ndarray, jacobian_eigenvalues: np.ndarr
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 5))
     eigenvalue_plot(ax0, w_eigenvalues, "recurrent matrix $W^{rec}$")
     _unit_circle(ax1)
-    for k in sorted(set(n_unstable.tolist())):
-        ev = jacobian_eigenvalues[n_unstable == k].ravel()
-        label = "stable points" if k == 0 else f"saddles with {k} unstable mode{'s' * (k > 1)}"
-        ax1.scatter(ev.real, ev.imag, s=6, alpha=0.5, color="k" if k == 0 else plt.get_cmap("Set1")(k), label=label)
+    group = np.minimum(n_unstable, 4)
+    for k in sorted(set(group.tolist())):
+        ev = jacobian_eigenvalues[group == k].ravel()
+        label = "stable points" if k == 0 else f"saddles, {k}{'+' if k == 4 else ''} unstable mode{'s' * (k > 1)}"
+        ax1.scatter(ev.real, ev.imag, s=6, alpha=0.5, color=_saddle_color(k), label=label)
     lim = max(1.15, float(np.abs(jacobian_eigenvalues).max()) * 1.08) if jacobian_eigenvalues.size else 1.15
     ax1.set_xlim(-lim, lim), ax1.set_ylim(-lim, lim)
     ax1.set_title("Jacobians at the fixed points", fontsize=10)

@@ -42,6 +42,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from flipflop.analysis import recurrent_layer as find_recurrent_layer
 from flipflop.errors import FlipFlopError
 from flipflop.task import check_positive_int
 
@@ -61,16 +62,6 @@ FORMAT_VERSION = 1
 # ---------------------------------------------------------------------------------------
 # The recurrent map
 # ---------------------------------------------------------------------------------------
-
-def find_recurrent_layer(model: keras.Model) -> keras.layers.RNN:
-    """The model's first layer that is a ``keras.layers.RNN`` (SimpleRNN, GRU, LSTM, RNN(cell))."""
-    for layer in getattr(model, "layers", []):
-        if isinstance(layer, keras.layers.RNN):
-            return layer
-    name = getattr(model, "name", type(model).__name__)
-    raise FlipFlopError(f"model has no recurrent layer (keras.layers.RNN): {name!r} "
-                        "cannot be analysed for fixed points")
-
 
 def _layer_input_size(model: keras.Model, layer: keras.layers.RNN) -> int:
     try:
@@ -630,6 +621,21 @@ class FixedPoints:
 # ---------------------------------------------------------------------------------------
 # The finder
 # ---------------------------------------------------------------------------------------
+
+def merge(results: "list[FixedPoints]", dedup_tol: float = 1e-2) -> FixedPoints:
+    """One result from several searches at the same input: rows pooled, duplicates within
+    ``dedup_tol`` merged (lowest q kept), fixed points first; counters added up."""
+    first = results[0]
+    arrays = {name: np.concatenate([getattr(r, name) for r in results]) for name in _ARRAYS if name != "input"}
+    if any(r.jacobians.shape[1:] != first.jacobians.shape[1:] for r in results):
+        arrays["jacobians"] = np.zeros((len(arrays["points"]), 0, 0), np.float32)
+    keep = deduplicate(arrays["points"], np.where(arrays["is_fixed"], arrays["q"], np.inf), dedup_tol)
+    keep = keep[np.lexsort((arrays["q"][keep], ~arrays["is_fixed"][keep]))]
+    return FixedPoints(**{k: v[keep] for k, v in arrays.items()}, input=first.input,
+                       n_init=sum(r.n_init for r in results), iterations=max(r.iterations for r in results),
+                       best_q=min(r.best_q for r in results), tol_q=first.tol_q, slow_tol=first.slow_tol,
+                       n_converged=sum(r.n_converged for r in results))
+
 
 def sample_states(states: np.ndarray, n: int, noise_std: float,
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

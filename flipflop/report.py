@@ -38,6 +38,7 @@ class RunAnalysis:
     projection: analysis.Projection
     cube: analysis.CubeMetrics
     metrics: dict
+    readout: tuple[np.ndarray, np.ndarray]  # (W_out, b) of the linear readout
     fixed_points: object | None = None  # flipflop.fixed_points.FixedPoints
 
 
@@ -92,22 +93,49 @@ def analyse_run(path: str | Path, label: str | None = None, n_bits: int | None =
         fps = FixedPoints.load(cache)
     elif fixed_points is True:
         fps = compute_fixed_points(model, task, cache)
+    w_out, b_out = model.layers[-1].get_weights()[:2]
     return RunAnalysis(label, run, task, w_rec, analysis.spectrum(w_rec),
                        getattr(layer.cell, "dale_signs", None), series, outputs, hidden, projection, cube,
-                       metrics, fps)
+                       metrics, (w_out, b_out), fps)
 
 
 def compute_fixed_points(model, task: FlipFlopTask, cache: Path | None = None, n_init: int = 1024,
-                         seed: int = 0, constant_input=None):
-    """Fixed points at a constant input (zero by default), started from states visited on
-    the 8-state series and on 32 held-out trials; saved to ``cache`` if given."""
-    from flipflop.fixed_points import find_fixed_points, recurrent_states
+                         seed: int = 0, constant_input=None, relax_steps: int = 300):
+    """Fixed points at a constant input (zero by default), in two searches, merged.
+
+    1. ``n_init`` starts: half are states visited on the 8-state series and 32 held-out
+       trials; the other half are such states relaxed for ``relax_steps`` steps at the
+       constant input, which brings them close to the attractors, where Adam crawls.
+    2. Saddles lie between attractors: midpoints of every pair of stable points found.
+
+    Both searches finish with Newton steps; candidates with q < 1e-3 are refined.
+    Saved to ``cache`` (without the Jacobian matrices) if given.
+    """
+    from itertools import combinations
+
+    from flipflop.fixed_points import find_fixed_points, merge, recurrent_states, recurrent_step
 
     trials = [task.eight_state_series().inputs, task.generate(32, seed=[seed, 7]).inputs]
     states = [recurrent_states(model, x) for x in trials]
     pool = np.concatenate([s.reshape(-1, s.shape[-1]) for s in states])
-    fps = find_fixed_points(model, initial_states=pool, constant_input=constant_input, n_init=n_init,
-                            seed=seed, refine_steps=20)
+    rng = np.random.default_rng([seed, 8])
+    starts = pool[rng.choice(len(pool), n_init, replace=len(pool) < n_init)]
+    relaxed = starts[:n_init // 2]
+    for _ in range(relax_steps):
+        relaxed = recurrent_step(model, relaxed, constant_input)
+    options = dict(constant_input=constant_input, slow_tol=1e-3, refine_steps=30)
+    first = find_fixed_points(model, initial_states=np.concatenate([relaxed, starts[n_init // 2:]]),
+                              n_init=n_init, seed=seed, **options)
+    stable = first.points[first.is_fixed & (first.n_unstable == 0)]
+    results = [first]
+    if len(stable) > 1:
+        mids = np.array([(stable[i] + stable[j]) / 2 for i, j in combinations(range(len(stable)), 2)])
+        try:
+            results.append(find_fixed_points(model, initial_states=mids, n_init=4 * len(mids), seed=seed + 1,
+                                             outlier_factor=None, **options))
+        except FlipFlopError:
+            pass  # no saddle converged: keep the first search
+    fps = merge(results)
     if cache is not None:
         fps.save(cache, include_jacobians=False)
     return fps
@@ -139,19 +167,26 @@ def draw(analyses: Sequence[RunAnalysis], out: str | Path, formats: Sequence[str
                              for a in analyses], main.task.n_bits), "fig6_cubes")
     save(figures.training_curves([(a.label, a.run.history) for a in analyses]), "training_curves")
     for a in [main] + ([reference] if reference else []):
-        if a.fixed_points is None:
-            continue
-        fps = a.fixed_points.fixed_only()
-        n = a.hidden.shape[-1]
-        pts = a.projection.transform(fps.points[:, :n])
-        vecs = np.real(fps.unstable_vectors[:, :n]) @ a.projection.components.T
-        save(figures.fixed_points_3d(a.projection.projected, a.series.states[0], a.cube.centroids,
-                                     a.task.n_bits, pts, fps.n_unstable, vecs,
-                                     f"Fixed points at zero input — {a.label}"), f"fig7_fixed_points_{a.label}")
-        save(figures.linearised_spectra(a.spectrum.eigenvalues, fps.eigenvalues, fps.n_unstable,
-                                        f"Linearised dynamics — {a.label}"), f"fig8_linearised_{a.label}")
+        written.extend(draw_fixed_points(a, out, formats))
     log(f"wrote {len(written)} files to {out}")
     return written
+
+
+def draw_fixed_points(a: RunAnalysis, out: str | Path, formats: Sequence[str] = ("png",)) -> list[Path]:
+    """Fixed points on the 8-state trajectory, and the Jacobian spectra beside W_rec's
+    (nothing if the run has no fixed points)."""
+    if a.fixed_points is None:
+        return []
+    fps = a.fixed_points.fixed_only()
+    n = a.hidden.shape[-1]  # LSTM states are [h, c]: draw h
+    points = a.projection.transform(fps.points[:, :n])
+    vectors = np.real(fps.unstable_vectors[:, :n]) @ a.projection.components.T
+    fig = figures.fixed_points_3d(a.projection.projected, a.series.states[0], a.cube.centroids, a.task.n_bits,
+                                  points, fps.n_unstable, vectors, f"Fixed points at zero input — {a.label}")
+    written = figures.save_figure(fig, Path(out) / f"fig7_fixed_points_{a.label}", formats)
+    fig = figures.linearised_spectra(a.spectrum.eigenvalues, fps.eigenvalues, fps.n_unstable,
+                                     f"Linearised dynamics — {a.label}")
+    return written + figures.save_figure(fig, Path(out) / f"fig8_linearised_{a.label}", formats)
 
 
 def _row(a: RunAnalysis) -> str:
@@ -196,31 +231,51 @@ def report(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None = None
 
         ideal = ideal_counts(3)
         lines += ["", "## Fixed points at zero input", "",
-                  "| network | stable | 1 unstable | 2 unstable | 3 unstable | max distance of a stable point "
-                  "to its state centroid / inter-vertex distance |", "|---|---|---|---|---|---|",
-                  f"| ideal 3-bit system | {ideal[0]} | {ideal[1]} | {ideal[2]} | {ideal[3]} | 0 |"]
+                  "Stable points are split by what the readout says there: a memory state (every output "
+                  "beyond ±0.5) or a state with an unset bit (an output near 0, which the task asks for "
+                  "before a channel's first pulse). Distance: largest distance of a stable memory point "
+                  "to the centroid of its state in the 3-D projection, over the smallest distance "
+                  "between two centroids.", "",
+                  "| network | stable: memories (distinct) | stable: unset bit | 1 unstable | 2 unstable | "
+                  "3 unstable | more unstable | distance |", "|---|---|---|---|---|---|---|---|",
+                  f"| ideal 3-bit system | {ideal[0]} ({ideal[0]}) | 0 | {ideal[1]} | {ideal[2]} | {ideal[3]} | 0 | 0 |"]
         for a in fp_rows:
             fps = a.fixed_points.fixed_only()
-            counts = np.bincount(fps.n_unstable, minlength=4)
-            lines.append(f"| {a.label} | {counts[0]} | {counts[1]} | {counts[2]} | {counts[3]} | "
-                         f"{stable_to_centroid(a):.3f} |")
+            counts = np.bincount(fps.n_unstable, minlength=5)
+            _, states = stable_memories(a)
+            memories = states[states >= 0]
+            lines.append(f"| {a.label} | {len(memories)} ({len(set(memories.tolist()))}) | {int(np.sum(states < 0))} | "
+                         f"{counts[1]} | {counts[2]} | {counts[3]} | {counts[4:].sum()} | {stable_to_centroid(a):.3f} |")
     if timings:
         lines += ["", "## Where the time went", ""] + [f"- {k}: {v:.1f} s" for k, v in timings.items()]
     return "\n".join(lines) + "\n"
 
 
-def stable_to_centroid(a: RunAnalysis) -> float:
-    """Largest distance (3-D projection) from a stable fixed point to the nearest state
-    centroid, relative to the smallest distance between two centroids."""
+def stable_memories(a: RunAnalysis, threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Stable fixed points (h part) and the memory state their readout encodes: 0..2^n-1
+    when every output is beyond ±``threshold``, -1 when some bit reads as unset (near 0;
+    the task asks for 0 before a channel's first pulse)."""
+    from flipflop.task import memory_states
+
     fps = a.fixed_points.fixed_only()
     stable = fps.points[fps.n_unstable == 0][:, :a.hidden.shape[-1]]
-    cents = a.cube.centroids[np.all(np.isfinite(a.cube.centroids), axis=1)]
-    if not len(stable) or len(cents) < 2:
+    out = stable @ a.readout[0] + a.readout[1]
+    bits = np.where(np.abs(out) > threshold, np.sign(out), 0.0)
+    return stable, memory_states(bits)
+
+
+def stable_to_centroid(a: RunAnalysis) -> float:
+    """Largest distance (3-D projection) from a stable memory point to the centroid of the
+    state its readout encodes, relative to the smallest distance between two centroids."""
+    stable, states = stable_memories(a)
+    cents = a.cube.centroids
+    ok = (states >= 0) & np.all(np.isfinite(cents[np.maximum(states, 0)]), axis=1)
+    finite = cents[np.all(np.isfinite(cents), axis=1)]
+    if not ok.any() or len(finite) < 2:
         return float("nan")
-    pts = a.projection.transform(stable)
-    dist = np.linalg.norm(pts[:, None] - cents[None], axis=-1).min(axis=1)
-    gaps = np.linalg.norm(cents[:, None] - cents[None], axis=-1)
-    return float(dist.max() / gaps[np.triu_indices(len(cents), 1)].min())
+    dist = np.linalg.norm(a.projection.transform(stable[ok]) - cents[states[ok]], axis=1)
+    gaps = np.linalg.norm(finite[:, None] - finite[None], axis=-1)
+    return float(dist.max() / gaps[np.triu_indices(len(finite), 1)].min())
 
 
 def figures_from_runs(paths: Sequence[str | Path], out: str | Path = "figures", formats: Sequence[str] = ("png",),
@@ -245,3 +300,18 @@ def figures_from_runs(paths: Sequence[str | Path], out: str | Path = "figures", 
                "drawing and saving figures": t2 - t1}
     runs.write_text(out / "REPORT.md", report(analyses, ref, timings))
     return written + [out / "REPORT.md"]
+
+
+def script_args(doc: str, argv: Sequence[str] | None = None):
+    """Arguments of the one-figure scripts in ``scripts/``: ``--runs`` (default: the shipped
+    networks), ``--out``, ``--format``; adds ``analyses`` (one :class:`RunAnalysis` per run)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--runs", type=Path, nargs="+", help="run directories (default: the shipped networks)")
+    parser.add_argument("--out", type=Path, default=Path("figures"), help="folder (default figures/)")
+    parser.add_argument("--format", default="png", help="png (default), pdf, or png,pdf")
+    args = parser.parse_args(argv)
+    args.formats = tuple(f.strip() for f in args.format.split(","))
+    args.analyses = [analyse_run(p) for p in (args.runs or shipped_runs())]
+    return args

@@ -1,5 +1,8 @@
 """Figure functions on a tiny run, the figures command, and `reproduce --quick` end to end."""
-import numpy as np
+import runpy
+import sys
+from pathlib import Path
+
 import pytest
 from matplotlib.figure import Figure
 
@@ -92,3 +95,34 @@ def test_model_without_recurrent_layer_is_refused(tmp_path):
     model = keras.Sequential([keras.Input((None, 3)), keras.layers.Dense(3)])
     with pytest.raises(FlipFlopError, match="no recurrent layer"):
         analysis.recurrent_matrix(model)
+
+
+def test_fixed_points_command(quick, capsys):
+    root, _ = quick
+    run = sorted((root / "runs").iterdir())[1]
+    assert main(["fixed-points", str(run), "--input", "0,0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flipflop: error:") and "3" in err and "2" in err
+    code = main(["fixed-points", str(run), "--n-init", "64"])
+    out = capsys.readouterr()
+    if code == 0:  # a tiny, briefly trained network may have no converged point: then a one-line error
+        assert "ideal 3-bit" in out.out and (run / "fixed_points.npz").is_file()
+    else:
+        assert code == 2 and "best q" in out.err
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in
+                                         (Path(__file__).resolve().parents[1] / "scripts").glob("fig*.py"))
+                         + ["training_curves.py"])
+def test_figure_scripts_write_their_figure(quick, tmp_path, script, monkeypatch):
+    root, _ = quick
+    runs_ = sorted(str(p) for p in (root / "runs").iterdir())[:2]
+    path = Path(__file__).resolve().parents[1] / "scripts" / script
+    monkeypatch.setattr(sys, "argv", [script, "--runs", *runs_, "--out", str(tmp_path)])
+    runpy.run_path(str(path), run_name="__main__")
+    stem = script.removesuffix(".py")
+    written = [p.name for p in tmp_path.iterdir()]
+    if stem == "fig7_fixed_points":  # only runs with a fixed_points.npz get this figure
+        assert all(n.startswith(("fig7_", "fig8_")) for n in written)
+    else:
+        assert any(n.startswith(stem) and n.endswith(".png") for n in written)
