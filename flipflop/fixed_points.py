@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import weakref
 import zipfile
 from dataclasses import dataclass
@@ -538,28 +537,24 @@ class FixedPoints:
                            **{name: getattr(self, name) for name in _SCALARS})
 
     def save(self, path: str | os.PathLike, include_jacobians: bool = True) -> None:
-        """Write an ``.npz`` file atomically (a temporary file in the same folder, then
-        ``os.replace``); the file is written at ``path`` exactly. Without the Jacobians
-        (K x n x n, 17 MB for 27 points of a 400-unit network) the file keeps their
-        eigenvalues and unstable vectors, and loads with ``jacobians`` of shape (K, 0, 0)."""
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise FlipFlopError(f"cannot save fixed points: folder {folder} does not exist")
+        """Write a compressed ``.npz`` file atomically, at ``path`` exactly. Without the
+        Jacobians (K x n x n, 17 MB for 27 points of a 400-unit network) the file keeps their
+        eigenvalues (as complex64) and unstable vectors, and loads with ``jacobians`` of
+        shape (K, 0, 0)."""
+        from flipflop.runs import atomic_path
+
         payload = {name: np.asarray(getattr(self, name)) for name in _ARRAYS}
-        if not include_jacobians:
-            payload["jacobians"] = np.zeros((len(self.points), 0, 0), np.float32)
         payload.update({name: np.asarray(getattr(self, name)) for name in _SCALARS})
         payload["format_version"] = np.asarray(FORMAT_VERSION)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **payload)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        if not include_jacobians:
+            payload["jacobians"] = np.zeros((len(self.points), 0, 0), np.float32)
+            payload["eigenvalues"] = payload["eigenvalues"].astype(np.complex64)
+        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise FlipFlopError(f"cannot save fixed points: folder {os.path.dirname(os.path.abspath(path))} "
+                                "does not exist")
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, **payload)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "FixedPoints":

@@ -103,7 +103,7 @@ def import_legacy(path: str | Path, out: str | Path, initial: str | Path | None 
                   force: bool = False, evaluate_metrics: bool = True) -> Path:
     """Write a run directory for the legacy checkpoint ``path`` (and its untrained ``initial``)."""
     from flipflop.metrics import evaluate
-    from flipflop.training import _versions
+    from flipflop.training import versions
 
     out = Path(out)
     model, info = legacy_model(path)  # read everything before touching ``out``
@@ -115,7 +115,7 @@ def import_legacy(path: str | Path, out: str | Path, initial: str | Path | None 
         runs.save_model(init_model, out / runs.INITIAL)
     runs.write_json(out / runs.CONFIG, {"source": "legacy", "cell": info["cell"], "units": info["units"],
                                         "n_bits": info["n_bits"], "n_params": model.count_params(),
-                                        "legacy": info, "versions": _versions()})
+                                        "legacy": info, "versions": versions()})
     metrics = evaluate(model) if evaluate_metrics else {}
     runs.write_json(out / runs.METRICS, {**metrics, "imported": True})
     return out

@@ -137,7 +137,7 @@ def compute_fixed_points(model, task: FlipFlopTask, cache: Path | None = None, n
             pass  # no saddle converged: keep the first search
     fps = merge(results)
     if cache is not None:
-        fps.save(cache, include_jacobians=False)
+        fps.fixed_only().save(cache, include_jacobians=False)
     return fps
 
 

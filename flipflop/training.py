@@ -119,7 +119,7 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN/inf; the last good model is kept in the run directory."""
 
 
-def _versions() -> dict:
+def versions() -> dict:
     import keras
     import tensorflow as tf
 
@@ -196,7 +196,7 @@ def train(config: TrainConfig, out: str | Path, force: bool = False, verbose: in
                             **config.cell_kwargs)
         runs.write_json(out / runs.CONFIG, {
             "source": "trained", "cell": config.cell, "units": config.units, "n_bits": task.n_bits,
-            "n_params": model.count_params(), "train": config.to_dict(), "versions": _versions()})
+            "n_params": model.count_params(), "train": config.to_dict(), "versions": versions()})
         runs.save_model(model, out / runs.INITIAL)
         history, state = [], {"epoch": 0, "best_val_loss": math.inf, "wait": 0, "checkpoint": None,
                               "seconds": 0.0}

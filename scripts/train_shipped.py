@@ -39,10 +39,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", default="0,1,2,3")
     parser.add_argument("--out", type=Path, default=Path("data"))
+    parser.add_argument("--target-mse", type=float, default=0.01, help="validation MSE to stop at")
     args = parser.parse_args()
     save_series(args.out)
     for seed in [int(s) for s in args.seeds.split(",")]:
-        config = TrainConfig.from_recipe("fast", seed=seed, target_accuracy=0.9995, target_mse=0.01,
+        config = TrainConfig.from_recipe("fast", seed=seed, target_accuracy=0.9995, target_mse=args.target_mse,
                                          epochs=150, patience=25)
         path = args.out / f"simplernn-400-seed{seed}"
         result = train(config, path, verbose=0)

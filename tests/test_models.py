@@ -68,3 +68,9 @@ def test_layerwise_adam_takes_bigger_steps_on_input_and_readout():
     np.testing.assert_allclose(steps[10.0][recurrent], steps[1.0][recurrent], rtol=1e-3)
     assert steps[10.0][kernel] > 5 * steps[1.0][kernel] and steps[10.0][readout] > 5 * steps[1.0][readout]
     assert model.optimizer.get_config()["io_lr_multiplier"] == 10.0
+
+
+def test_gru_update_gate_starts_biased_towards_holding():
+    cell = build_model("gru", units=8).get_layer("recurrent").cell
+    bias = cell.bias.numpy()
+    assert np.all(bias[:, :8] == 1.0) and np.all(bias[:, 8:] == 0.0)
