@@ -658,7 +658,7 @@ def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = No
                       inputs: np.ndarray | None = None, constant_input=None, n_init: int = 1024,
                       noise_std: float = 0.01, tol_q: float = 1e-10, slow_tol: float = 1e-6,
                       max_iters: int = 5000, learning_rate: float = 0.01, dedup_tol: float = 1e-2,
-                      outlier_factor: float | None = 10.0, refine_steps: int = 0,
+                      outlier_factor: float | None = 10.0, refine_steps: int = 20,
                       max_slow: int = 256, seed: int = 0) -> FixedPoints:
     """Fixed and slow points of the model's recurrent map at a constant input.
 
@@ -685,7 +685,7 @@ def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = No
       state exceeds ``outlier_factor * spread``, where spread is the median distance of a
       drawn state to its nearest other drawn state, floored at ``noise_std * sqrt(n_state)``;
       None keeps every point.
-    - ``refine_steps`` [0]: after Adam, this many damped Newton iterations
+    - ``refine_steps`` [20]: after Adam, this many damped Newton iterations
       (:func:`refine_newton`) on the deduplicated candidates (fixed and slow), then a second
       deduplication. Adam crawls along directions where ``dF/dh`` has eigenvalues near 1
       (e.g. GRU attractors); a few Newton steps land on the exact fixed point there.

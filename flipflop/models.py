@@ -22,8 +22,10 @@ GRU_UPDATE_BIAS = 1.0
 
 
 def is_io_weight(name: str) -> bool:
-    """True for the readout's weights and the recurrent layer's input kernel (by variable path)."""
-    return "/readout/" in name or (name.split(":")[0].endswith("/kernel") and "recurrent_kernel" not in name)
+    """True for the readout's weights and the recurrent layer's input kernel, by variable
+    path (``.../readout/kernel``, ``.../recurrent/<cell>/kernel``)."""
+    parts = name.split(":")[0].split("/")
+    return "readout" in parts[:-1] or parts[-1] == "kernel"
 
 
 @keras.saving.register_keras_serializable(package="flipflop")
@@ -40,8 +42,12 @@ class LayerwiseAdam(keras.optimizers.Adam):
         super().__init__(*args, **kwargs)
         self.io_lr_multiplier = float(io_lr_multiplier)
 
+    def build(self, variables) -> None:
+        super().build(variables)
+        self._io_weights = tuple(is_io_weight(v.path) for v in variables)  # by layer path, stable on reload
+
     def update_step(self, gradient, variable, learning_rate):
-        if self.io_lr_multiplier != 1.0 and is_io_weight(variable.name):
+        if self.io_lr_multiplier != 1.0 and self._io_weights[self._get_variable_index(variable)]:
             learning_rate = learning_rate * self.io_lr_multiplier
         return super().update_step(gradient, variable, learning_rate)
 
