@@ -102,14 +102,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _formats(text: str) -> tuple[str, ...]:
-    formats = tuple(f.strip().lower() for f in text.split(",") if f.strip())
-    bad = [f for f in formats if f not in ("png", "pdf", "svg")]
-    if bad or not formats:
-        raise FlipFlopError(f"unknown figure format {', '.join(bad) or text!r}; use png, pdf or svg")
-    return formats
-
-
 def _int_list(text: str, name: str) -> list[int]:
     try:
         return [int(v) for v in text.split(",") if v.strip()]
@@ -118,19 +110,21 @@ def _int_list(text: str, name: str) -> list[int]:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
+    from flipflop.figures import parse_formats
     from flipflop.reproduce import reproduce
 
-    reproduce(args.cell, _int_list(args.seeds, "--seeds"), args.runs, args.out, _formats(args.format),
+    reproduce(args.cell, _int_list(args.seeds, "--seeds"), args.runs, args.out, parse_formats(args.format),
               quick=args.quick, recipe=args.recipe, reference=args.reference,
               fixed_points=not args.no_fixed_points)
     return 0
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
+    from flipflop.figures import parse_formats
     from flipflop.report import figures_from_runs, shipped_runs
 
     paths = args.runs or shipped_runs()
-    figures_from_runs(paths, args.out, _formats(args.format), reference=args.reference,
+    figures_from_runs(paths, args.out, parse_formats(args.format), reference=args.reference,
                       fixed_points=True if args.fixed_points else "cached")
     return 0
 

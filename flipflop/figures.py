@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Circle, FancyArrowPatch  # noqa: E402
 
+from flipflop.errors import FlipFlopError  # noqa: E402
 from flipflop.runs import atomic_path  # noqa: E402
 from flipflop.task import Trials, state_label  # noqa: E402
 
@@ -29,6 +30,15 @@ def bit_color(b: int):
 
 def state_color(s: int):
     return STATE_COLORS[s % len(STATE_COLORS)] if s < len(STATE_COLORS) else plt.get_cmap("tab20")(s % 20)
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """``"png,pdf"`` -> ``("png", "pdf")``; an unknown format is a FlipFlopError."""
+    formats = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    bad = [f for f in formats if f not in ("png", "pdf", "svg")]
+    if bad or not formats:
+        raise FlipFlopError(f"unknown figure format {', '.join(bad) or text!r}; use png, pdf or svg")
+    return formats
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, formats: Sequence[str] = ("png",), dpi: int = 150) -> list[Path]:

@@ -153,8 +153,7 @@ def draw(analyses: Sequence[RunAnalysis], out: str | Path, formats: Sequence[str
     def save(fig, name: str) -> None:
         written.extend(figures.save_figure(fig, out / name, formats))
 
-    units = int(analysis.recurrent_layer(main.run.model()).cell.units)
-    save(figures.schematic(main.task.n_bits, units), "fig1_model")
+    save(figures.schematic(main.task.n_bits, main.w_rec.shape[0]), "fig1_model")
     save(figures.training_samples(main.task.generate(3, seed=0), main.task.dt_ms), "fig2_training_samples")
     for a in [main] + ([reference] if reference else []):
         save(figures.connectivity(a.w_rec, a.spectrum.eigenvalues, f"Fig. 3 — {a.label}", a.dale_signs),
@@ -312,6 +311,6 @@ def script_args(doc: str, argv: Sequence[str] | None = None):
     parser.add_argument("--out", type=Path, default=Path("figures"), help="folder (default figures/)")
     parser.add_argument("--format", default="png", help="png (default), pdf, or png,pdf")
     args = parser.parse_args(argv)
-    args.formats = tuple(f.strip() for f in args.format.split(","))
+    args.formats = figures.parse_formats(args.format)
     args.analyses = [analyse_run(p) for p in (args.runs or shipped_runs())]
     return args

@@ -50,7 +50,7 @@ def reproduce(cell: str = "simplernn", seeds: Sequence[int] = (0, 1, 2, 3), runs
     log(f"[{total}/{total}] analyses, fixed points and figures into {out}")
     t = time.perf_counter()
     written = report.figures_from_runs(paths, out, formats, reference=reference,
-                                       fixed_points=True if fixed_points else False, log=log,
+                                       fixed_points=fixed_points, log=log,
                                        fixed_points_for=1, timings=timings)
     log(f"done in {time.perf_counter() - t0:.0f} s (figures {time.perf_counter() - t:.0f} s)")
     return written
