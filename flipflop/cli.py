@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="maximum epochs (recipe default)")
     p.add_argument("--batch-size", type=int, help="batch size (recipe default)")
     p.add_argument("--samples-per-epoch", type=int, help="training samples per epoch (recipe default)")
-    p.add_argument("--lr", type=float, dest="learning_rate", help="Adam learning rate (recipe default)")
+    p.add_argument("--optimizer", help="muon or adam (recipe default: fast muon, paper adam)")
+    p.add_argument("--lr", type=float, dest="learning_rate",
+                   help="learning rate of the recurrent weights (recipe default: fast 1e-3, paper 1e-4)")
     p.add_argument("--target-accuracy", type=float, help="stop at this validation bit accuracy (0.999)")
     p.add_argument("--target-mse", type=float, help="... together with this validation MSE (0.02)")
     p.add_argument("--patience", type=int, help="stop after this many epochs without improvement (10)")
@@ -161,7 +163,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.dt_ms = 10.0  # the CTRNN's default step; the task uses the same one
     config = TrainConfig.from_recipe(
         args.recipe, cell=args.cell, units=args.units, seed=args.seed, epochs=args.epochs,
-        batch_size=args.batch_size, samples_per_epoch=args.samples_per_epoch,
+        batch_size=args.batch_size, samples_per_epoch=args.samples_per_epoch, optimizer=args.optimizer,
         learning_rate=args.learning_rate, target_accuracy=args.target_accuracy,
         target_mse=args.target_mse, patience=args.patience, task=_task_from_args(args),
         cell_kwargs=cell_kwargs)

@@ -15,10 +15,15 @@ from flipflop.errors import FlipFlopError
 from flipflop.task import check_positive_int
 
 CELLS = ("simplernn", "gru", "lstm", "ctrnn")
+OPTIMIZERS = ("adam", "muon")
 # Like the LSTM's forget-gate bias of 1 (Keras' unit_forget_bias), a GRU starts with its
 # update-gate bias at +1: with Keras' zero default a GRU-100 stayed at chance for 16 epochs
 # of the fast recipe (z = 0.5 forgets within a few steps); with +1 it learns at once.
 GRU_UPDATE_BIAS = 1.0
+
+
+# The same test as regular expressions, for keras.optimizers.Muon's ``exclude_layers``.
+IO_WEIGHT_PATTERNS = ("/readout/", "/kernel$")
 
 
 def is_io_weight(name: str) -> bool:
@@ -79,13 +84,14 @@ def recurrent_layer(cell: str, units: int, seed: int, **cell_kwargs) -> keras.la
 
 def build_model(cell: str = "simplernn", units: int = 400, n_bits: int = 3, *,
                 learning_rate: float = 1e-4, decay: float = 1e-4, clipnorm: float | None = None,
-                io_lr_multiplier: float = 1.0, seed: int = 0, readout_excitatory_only: bool = False,
-                **cell_kwargs) -> keras.Sequential:
+                io_lr_multiplier: float = 1.0, optimizer: str = "adam", seed: int = 0,
+                readout_excitatory_only: bool = False, **cell_kwargs) -> keras.Sequential:
     """A compiled RNN for the ``n_bits`` flip-flop: inputs and outputs of size ``n_bits``.
 
     The learning rate follows the paper's (old Keras) decay,
     ``lr_t = learning_rate / (1 + decay * iteration)``; ``decay=0`` keeps it constant.
-    ``io_lr_multiplier`` scales the steps of the non-recurrent weights (see ``LayerwiseAdam``).
+    ``optimizer`` is ``"adam"`` (the paper's) or ``"muon"`` (see ``compile_model``);
+    ``io_lr_multiplier`` scales the steps of the input and readout weights.
     Extra keyword arguments go to the recurrent cell (e.g. ``tau_ms`` for ``ctrnn``).
     ``readout_excitatory_only`` (``ctrnn`` with a ``dale_ratio`` only) reads out from the
     excitatory units alone: the readout rows of inhibitory units start and stay at zero.
@@ -100,6 +106,8 @@ def build_model(cell: str = "simplernn", units: int = 400, n_bits: int = 3, *,
         raise FlipFlopError(f"decay must be >= 0, got {decay}")
     if not io_lr_multiplier > 0:
         raise FlipFlopError(f"io_lr_multiplier must be > 0, got {io_lr_multiplier}")
+    if optimizer not in OPTIMIZERS:
+        raise FlipFlopError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
     readout_constraint = None
     if readout_excitatory_only:
         if cell != "ctrnn" or cell_kwargs.get("dale_ratio") is None:
@@ -118,7 +126,7 @@ def build_model(cell: str = "simplernn", units: int = 400, n_bits: int = 3, *,
         kernel.assign(readout_constraint(kernel))
     if cell == "gru":
         set_update_gate_bias(model.get_layer("recurrent").cell, GRU_UPDATE_BIAS)
-    compile_model(model, learning_rate, decay, clipnorm, io_lr_multiplier)
+    compile_model(model, learning_rate, decay, clipnorm, io_lr_multiplier, optimizer)
     return model
 
 
@@ -131,15 +139,26 @@ def set_update_gate_bias(cell: keras.layers.GRUCell, value: float) -> None:
 
 
 def compile_model(model: keras.Model, learning_rate: float = 1e-4, decay: float = 1e-4,
-                  clipnorm: float | None = None, io_lr_multiplier: float = 1.0) -> None:
-    """Compile with Adam (paper's inverse-time decay) and MSE.
+                  clipnorm: float | None = None, io_lr_multiplier: float = 1.0, optimizer: str = "adam") -> None:
+    """Compile with MSE and the paper's inverse-time decay, ``lr / (1 + decay * step)``.
+
+    ``"adam"``: Adam (``LayerwiseAdam``), as in the paper.
+    ``"muon"``: ``keras.optimizers.Muon`` on the recurrent matrices: each step is the
+    orthogonalised momentum, so its spectral norm is fixed (``0.2 * sqrt(max(rows, cols))
+    * lr``) however the gradient is shaped, where Adam's elementwise steps add up to a
+    large, coherent change of a 400 x 400 matrix. The input and readout weights and
+    biases get Adam at ``io_lr_multiplier * lr``. No weight decay.
 
     XLA is off: on CPU it makes these RNNs several times slower (measured 2.2 s vs
     0.29 s per batch of 128), and on GPU it would bypass the cuDNN kernels.
     """
     schedule = (keras.optimizers.schedules.InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=decay)
                 if decay > 0 else learning_rate)
-    model.compile(optimizer=LayerwiseAdam(schedule, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clipnorm=clipnorm,
-                                          io_lr_multiplier=io_lr_multiplier),
-                  loss="mse", jit_compile=False)
+    if optimizer == "muon":
+        opt = keras.optimizers.Muon(schedule, exclude_layers=list(IO_WEIGHT_PATTERNS), adam_lr_ratio=io_lr_multiplier,
+                                    weight_decay=None, adam_weight_decay=None, epsilon=1e-8, clipnorm=clipnorm)
+    else:
+        opt = LayerwiseAdam(schedule, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clipnorm=clipnorm,
+                            io_lr_multiplier=io_lr_multiplier)
+    model.compile(optimizer=opt, loss="mse", jit_compile=False)
     model.optimizer.build(model.trainable_variables)  # so a saved untrained model reloads cleanly

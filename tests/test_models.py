@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import keras
 
 from flipflop.errors import FlipFlopError
 from flipflop.models import build_model
@@ -49,6 +50,7 @@ def test_same_seed_same_initial_weights():
     (dict(units=0), "units"),
     (dict(n_bits=-1), "n_bits"),
     (dict(learning_rate=0.0), "learning_rate"),
+    (dict(optimizer="sgd"), "optimizer"),
 ])
 def test_bad_model_arguments(kwargs, message):
     with pytest.raises(FlipFlopError, match=message):
@@ -74,3 +76,21 @@ def test_gru_update_gate_starts_biased_towards_holding():
     cell = build_model("gru", units=8).get_layer("recurrent").cell
     bias = cell.bias.numpy()
     assert np.all(bias[:, :8] == 1.0) and np.all(bias[:, 8:] == 0.0)
+
+
+def test_muon_steps_the_recurrent_matrix_by_a_fixed_spectral_norm():
+    x = np.random.default_rng(0).normal(size=(8, 12, 3)).astype(np.float32)
+    y = np.sign(x).astype(np.float32)
+    units, lr, ratio = 16, 1e-3, 2.0
+    model = build_model(units=units, learning_rate=lr, decay=0.0, optimizer="muon", io_lr_multiplier=ratio, seed=3)
+    assert isinstance(model.optimizer, keras.optimizers.Muon)
+    before = [w.copy() for w in model.get_weights()]
+    model.train_on_batch(x, y)
+    kernel, recurrent, readout, bias = (a - b for a, b in zip(model.get_weights(), before))
+    # Orthogonalised momentum: every singular value of the step near 0.2 * sqrt(units) * lr
+    # (Newton-Schulz leaves them within about [0.7, 1.2] of that).
+    s = np.linalg.svd(recurrent, compute_uv=False) / (0.2 * np.sqrt(units) * lr)
+    assert 0.6 < s.min() and s.max() < 1.3
+    # Input, readout and bias: Adam's first step, ratio * lr on every element.
+    for step in (kernel, readout, bias):
+        np.testing.assert_allclose(np.abs(step), ratio * lr, rtol=1e-3)
