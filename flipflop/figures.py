@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Circle, FancyArrowPatch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from flipflop.errors import FlipFlopError  # noqa: E402
 from flipflop.runs import atomic_path  # noqa: E402
@@ -245,8 +246,11 @@ def training_curves(histories: Sequence[tuple[str, list[dict]]]) -> Figure:
         color = plt.get_cmap("tab10")(i % 10)
         epoch = [r["epoch"] for r in rows]
         ax0.plot(epoch, [r["loss"] for r in rows], color=color, lw=1, alpha=0.6)
-        ax0.plot(epoch, [r["val_mse"] for r in rows], color=color, lw=1.6, label=label)
-        ax1.plot(epoch, [1 - r["val_bit_accuracy"] for r in rows], color=color, lw=1.6, label=label)
+        ax0.plot(epoch, [r["val_mse"] for r in rows], color=color, lw=1.6, marker="o", ms=3, label=label)
+        ax1.plot(epoch, [1 - r["val_bit_accuracy"] for r in rows], color=color, lw=1.6, marker="o", ms=3,
+                 label=label)
+    for ax in (ax0, ax1):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax0.set_yscale("log"), ax0.set_xlabel("epoch"), ax0.set_ylabel("MSE")
     ax0.set_title("training loss (thin) and validation MSE (thick)", fontsize=10)
     ax1.set_yscale("log"), ax1.set_xlabel("epoch"), ax1.set_ylabel("validation bit error (1 − accuracy)")
