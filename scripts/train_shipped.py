@@ -1,6 +1,6 @@
-"""Train the shipped networks in data/: SimpleRNN-400, seeds 0-3, our default recipe trained
-to a stricter target (validation bit accuracy >= 0.9999, MSE <= 0.005), then slimmed for shipping
-(no optimizer state) and given their fixed points.
+"""Train the shipped networks in data/: SimpleRNN-400, seeds 0-3, exactly as `flipflop
+reproduce` trains them (our default recipe, to validation bit accuracy >= 0.9999 and MSE
+<= 0.005), then slimmed for shipping (no optimizer state) and given their fixed points.
 
     python scripts/train_shipped.py [--seeds 0,1,2,3] [--out data]
 """
@@ -9,7 +9,8 @@ from pathlib import Path
 
 from flipflop import runs
 from flipflop.report import compute_fixed_points, run_task
-from flipflop.training import TrainConfig, train
+from flipflop.reproduce import realisation_configs
+from flipflop.training import train
 
 
 def slim(path: Path) -> None:
@@ -39,13 +40,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", default="0,1,2,3")
     parser.add_argument("--out", type=Path, default=Path("data"))
-    parser.add_argument("--target-mse", type=float, default=0.005, help="validation MSE to stop at")
     args = parser.parse_args()
     save_series(args.out)
-    for seed in [int(s) for s in args.seeds.split(",")]:
-        config = TrainConfig.from_recipe("fast", seed=seed, target_accuracy=0.9999, target_mse=args.target_mse,
-                                         epochs=60, patience=10)
-        path = args.out / f"simplernn-400-seed{seed}"
+    for config in realisation_configs(seeds=[int(s) for s in args.seeds.split(",")]):
+        path = args.out / f"simplernn-400-seed{config.seed}"
         result = train(config, path, verbose=0)
         slim(path)
         run = runs.load_run(path)

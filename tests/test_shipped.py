@@ -9,8 +9,8 @@ from conftest import PAPER_CHECKPOINTS
 from flipflop import runs
 from flipflop.metrics import score
 from flipflop.report import shipped_runs
+from flipflop.reproduce import realisation_configs
 from flipflop.task import FlipFlopTask
-from flipflop.training import RECIPES
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SHIPPED = sorted(DATA.glob("simplernn-400-seed*"))
@@ -35,12 +35,10 @@ def test_shipped_network_beats_the_paper_bar(path):
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
-def test_shipped_network_was_trained_by_the_default_recipe(path):
+def test_shipped_network_was_trained_as_reproduce_trains(path):
     train = json.loads((path / runs.CONFIG).read_text())["train"]
-    for key, value in RECIPES["fast"].items():  # only how long it ran may differ
-        if key == "epochs":
-            continue
-        assert train[key] == (list(value) if isinstance(value, tuple) else value), key
+    assert train["recipe"] == "fast"
+    assert train == realisation_configs(seeds=[train["seed"]])[0].to_dict()
 
 
 @pytest.fixture(scope="module")
