@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -201,7 +202,8 @@ COMMANDS = {"train": cmd_train, "inspect": cmd_inspect, "import-legacy": cmd_imp
 
 
 def _import_keras_quietly() -> None:
-    """Import TensorFlow/Keras with C++ start-up chatter (absl, oneDNN notices) kept off stderr."""
+    """Import TensorFlow/Keras with C++ start-up chatter (absl, oneDNN notices) kept off
+    stderr, and TensorFlow's Python warnings (e.g. on retracing) below ERROR."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.stderr.flush()
     saved = os.dup(2)
@@ -212,6 +214,7 @@ def _import_keras_quietly() -> None:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -312,7 +312,7 @@ def linearised_spectra(w_eigenvalues: np.ndarray, jacobian_eigenvalues: np.ndarr
     lim = max(1.15, float(np.abs(jacobian_eigenvalues).max()) * 1.08) if jacobian_eigenvalues.size else 1.15
     ax1.set_xlim(-lim, lim), ax1.set_ylim(-lim, lim)
     ax1.set_title("Jacobians at the fixed points", fontsize=10)
-    ax1.legend(loc="lower left", fontsize=7, frameon=False)
+    ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3, fontsize=7, frameon=False)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -243,8 +243,10 @@ def report(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None = None
             counts = np.bincount(fps.n_unstable, minlength=5)
             _, states = stable_memories(a)
             memories = states[states >= 0]
+            distance = stable_to_centroid(a)
             lines.append(f"| {a.label} | {len(memories)} ({len(set(memories.tolist()))}) | {int(np.sum(states < 0))} | "
-                         f"{counts[1]} | {counts[2]} | {counts[3]} | {counts[4:].sum()} | {stable_to_centroid(a):.3f} |")
+                         f"{counts[1]} | {counts[2]} | {counts[3]} | {counts[4:].sum()} | "
+                         f"{f'{distance:.3f}' if np.isfinite(distance) else '—'} |")
     if timings:
         lines += ["", "## Where the time went", ""] + [f"- {k}: {v:.1f} s" for k, v in timings.items()]
     return "\n".join(lines) + "\n"
