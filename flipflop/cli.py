@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples-per-epoch", type=int, help="training samples per epoch (recipe default)")
     p.add_argument("--optimizer", help="muon or adam (recipe default: fast muon, paper adam)")
     p.add_argument("--lr", type=float, dest="learning_rate",
-                   help="learning rate of the recurrent weights (recipe default: fast 1e-3, paper 1e-4)")
+                   help="learning rate of the recurrent weights (recipe default: fast 1e-3, "
+                        "1e-2 for gru and ctrnn; paper 1e-4)")
     p.add_argument("--target-accuracy", type=float, help="stop at this validation bit accuracy (0.999)")
     p.add_argument("--target-mse", type=float, help="... together with this validation MSE (0.02)")
     p.add_argument("--patience", type=int, help="stop after this many epochs without improvement (10)")

@@ -116,3 +116,13 @@ def test_paper_recipe_is_one_argument_away():
     assert not paper.fresh_data
     with pytest.raises(FlipFlopError, match="unknown recipe"):
         TrainConfig.from_recipe("magic")
+
+
+def test_fast_recipe_takes_the_learning_rate_of_the_cell():
+    rates = {cell: TrainConfig.from_recipe("fast", cell=cell).learning_rate for cell in ("simplernn", "lstm", "gru")}
+    assert rates == {"simplernn": 1e-3, "lstm": 1e-3, "gru": 1e-2}
+    assert TrainConfig.from_recipe("fast", cell="ctrnn", cell_kwargs={"dt_ms": 1.0}).learning_rate == 1e-2
+    assert TrainConfig.from_recipe("fast", cell="gru", learning_rate=5e-3).learning_rate == 5e-3
+    assert TrainConfig.from_recipe("fast").optimizer == "muon" and TrainConfig.from_recipe("paper").optimizer == "adam"
+    with pytest.raises(FlipFlopError, match="unknown cell"):
+        TrainConfig.from_recipe("fast", cell="transformer")
