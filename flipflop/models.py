@@ -9,6 +9,8 @@ biases where the SimpleRNN does not. The GRU's update-gate bias starts at +1 (se
 """
 from __future__ import annotations
 
+import re
+
 import keras
 
 from flipflop.errors import FlipFlopError
@@ -22,15 +24,15 @@ OPTIMIZERS = ("adam", "muon")
 GRU_UPDATE_BIAS = 1.0
 
 
-# The same test as regular expressions, for keras.optimizers.Muon's ``exclude_layers``.
+# The readout's weights and the recurrent layer's input kernel, by variable path
+# (``.../readout/kernel``, ``.../recurrent/<cell>/kernel``); keras.optimizers.Muon's
+# ``exclude_layers`` takes the same regular expressions.
 IO_WEIGHT_PATTERNS = ("/readout/", "/kernel$")
 
 
 def is_io_weight(name: str) -> bool:
-    """True for the readout's weights and the recurrent layer's input kernel, by variable
-    path (``.../readout/kernel``, ``.../recurrent/<cell>/kernel``)."""
-    parts = name.split(":")[0].split("/")
-    return "readout" in parts[:-1] or parts[-1] == "kernel"
+    """True for an input or readout weight (``IO_WEIGHT_PATTERNS``), as Muon matches them."""
+    return any(re.search(pattern, name.split(":")[0]) for pattern in IO_WEIGHT_PATTERNS)
 
 
 @keras.saving.register_keras_serializable(package="flipflop")

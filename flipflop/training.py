@@ -103,8 +103,8 @@ class TrainConfig:
         if unknown:
             raise FlipFlopError(f"unknown training parameter(s): {', '.join(sorted(unknown))}")
         params = {**RECIPES[recipe], **given}
-        if isinstance(params["learning_rate"], dict):
-            params["learning_rate"] = params["learning_rate"].get(params.get("cell", cls.cell), 1e-3)
+        if isinstance(params["learning_rate"], dict):  # an unknown cell is refused in __post_init__
+            params["learning_rate"] = params["learning_rate"].get(params.get("cell", cls.cell))
         return cls(recipe=recipe, **params)
 
     def make_task(self, duration_ms: float | None = None) -> FlipFlopTask:
