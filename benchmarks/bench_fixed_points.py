@@ -29,7 +29,7 @@ import tensorflow as tf  # noqa: E402
 from flipflop import fixed_points as fp  # noqa: E402
 from flipflop.errors import FlipFlopError  # noqa: E402
 from flipflop.models import build_model  # noqa: E402
-from flipflop.task import FlipFlopTask  # noqa: E402
+from flipflop.tasks.flipflop import FlipFlopTask  # noqa: E402
 
 
 def per_point_eager(step: fp.RecurrentStep, h0: np.ndarray, u: np.ndarray, tol_q: float,

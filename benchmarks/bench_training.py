@@ -26,7 +26,7 @@ import numpy as np
 
 
 def generator_throughput(repeats: int = 5) -> dict:
-    from flipflop.task import FlipFlopTask
+    from flipflop.tasks.flipflop import FlipFlopTask
 
     task = FlipFlopTask()
     task.generate(1000, 0)
@@ -49,7 +49,7 @@ def time_to_target(recipe: str, budget_s: float, check_every: int, seed: int) ->
     import keras
 
     from flipflop.metrics import bit_accuracy, mse
-    from flipflop.task import FlipFlopTask
+    from flipflop.tasks.flipflop import FlipFlopTask
     from flipflop.training import TrainConfig, train
 
     val = FlipFlopTask().generate(512, seed=987_654)

@@ -7,7 +7,7 @@ Conventions used throughout:
   ``h_t @ U``: row i is the presynaptic unit, column j the postsynaptic one. This is
   what the paper's W_rec heat map shows. The "W h" orientation of
   ``h_{t+1} = f(W h_t + ...)`` is ``U.T``; both have the same eigenvalues.
-- **Memory states** are the integers 0..2^bits-1 of :func:`flipflop.task.memory_states`
+- **Memory states** are the integers 0..2^bits-1 of :func:`flipflop.tasks.flipflop.memory_states`
   (channel 0 is the most significant bit, target +1 reads as 1; -1 = not all bits set).
   The cube corner of state s has coordinate +1 for every set bit and -1 otherwise
   (:func:`cube_corners`). States always come from the targets, never from time indices.
@@ -244,7 +244,7 @@ def project(activity: np.ndarray, n_components: int = 3, method: str = "svd",
 
 def cube_corners(n_bits: int) -> np.ndarray:
     """(2^n_bits, n_bits) corners in {-1, +1}: row s is state s, column b is channel b
-    (channel 0 = most significant bit, as in :func:`flipflop.task.memory_states`)."""
+    (channel 0 = most significant bit, as in :func:`flipflop.tasks.flipflop.memory_states`)."""
     s = np.arange(2 ** n_bits)[:, None]
     shift = np.arange(n_bits - 1, -1, -1)[None, :]
     return np.where((s >> shift) & 1, 1.0, -1.0)
@@ -297,7 +297,7 @@ def state_centroids(projected: np.ndarray, states: np.ndarray, n_bits: int,
     (:func:`resting_mask`); NaN rows for states with no resting step.
 
     ``projected`` is (T, d) or (N, T, d); ``states`` (T,) or (N, T) come from the targets
-    (``Trials.states`` / :func:`flipflop.task.memory_states`).
+    (``Trials.states`` / :func:`flipflop.tasks.flipflop.memory_states`).
     """
     projected, states = _check_labelled(projected, states, n_bits)
     keep = resting_mask(states, settle_steps, lead_steps)

@@ -34,7 +34,7 @@ def _add_task_args(p: argparse.ArgumentParser) -> None:
 
 
 def _task_from_args(args: argparse.Namespace) -> dict:
-    from flipflop.task import FlipFlopTask
+    from flipflop.tasks.flipflop import FlipFlopTask
 
     given = {"n_bits": args.bits, "duration_ms": args.duration_ms, "dt_ms": args.dt_ms,
              "pulse_ms": args.pulse_ms, "delay_ms": args.delay_ms, "noise_std": args.noise}

@@ -20,7 +20,7 @@ import numpy as np
 from keras import ops
 
 from flipflop.errors import FlipFlopError
-from flipflop.task import check_positive_int
+from flipflop.errors import check_positive_int
 
 
 def n_excitatory(units: int, dale_ratio: float) -> int:

@@ -19,7 +19,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from flipflop.errors import FlipFlopError  # noqa: E402
 from flipflop.runs import atomic_path  # noqa: E402
-from flipflop.task import Trials, state_label  # noqa: E402
+from flipflop.tasks.flipflop import Trials, state_label  # noqa: E402
 
 BIT_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink")
 STATE_COLORS = tuple(plt.get_cmap("tab10")(i) for i in (3, 0, 2, 1, 4, 5, 6, 8))  # 8 distinct

@@ -43,7 +43,7 @@ import tensorflow as tf
 
 from flipflop.analysis import recurrent_layer as find_recurrent_layer
 from flipflop.errors import FlipFlopError
-from flipflop.task import check_positive_int
+from flipflop.errors import check_positive_int
 
 # Adam and adaptive learning-rate constants of the optimiser (see module docstring).
 ADAM_BETA1 = 0.9

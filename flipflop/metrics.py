@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from flipflop.errors import FlipFlopError
-from flipflop.task import FlipFlopTask, Trials
+from flipflop.tasks.flipflop import FlipFlopTask, Trials
 
 
 def bit_accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:

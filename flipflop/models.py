@@ -14,7 +14,7 @@ import re
 import keras
 
 from flipflop.errors import FlipFlopError
-from flipflop.task import check_positive_int
+from flipflop.errors import check_positive_int
 
 CELLS = ("simplernn", "gru", "lstm", "ctrnn")
 OPTIMIZERS = ("adam", "muon")

@@ -17,7 +17,7 @@ import numpy as np
 from flipflop import analysis, figures, runs
 from flipflop.errors import FlipFlopError
 from flipflop.metrics import bit_accuracy, mse
-from flipflop.task import FlipFlopTask, Trials
+from flipflop.tasks.flipflop import FlipFlopTask, Trials
 
 FIXED_POINTS = "fixed_points.npz"
 
@@ -256,7 +256,7 @@ def stable_memories(a: RunAnalysis, threshold: float = 0.5) -> tuple[np.ndarray,
     """Stable fixed points (h part) and the memory state their readout encodes: 0..2^n-1
     when every output is beyond ±``threshold``, -1 when some bit reads as unset (near 0;
     the task asks for 0 before a channel's first pulse)."""
-    from flipflop.task import memory_states
+    from flipflop.tasks.flipflop import memory_states
 
     fps = a.fixed_points.fixed_only()
     stable = fps.points[fps.n_unstable == 0][:, :a.hidden.shape[-1]]

@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 from flipflop import report
 from flipflop.runs import ensure_writable_dir
-from flipflop.task import FlipFlopTask
+from flipflop.tasks.flipflop import FlipFlopTask
 from flipflop.training import TrainConfig, train
 
 # SimpleRNN realisations train past the criterion (0.999, 0.02) to this one, which

@@ -19,7 +19,7 @@ from flipflop import runs
 from flipflop.errors import FlipFlopError
 from flipflop.metrics import bit_accuracy, evaluate, mse
 from flipflop.models import CELLS, OPTIMIZERS, build_model
-from flipflop.task import FlipFlopTask, check_positive_int
+from flipflop.tasks.flipflop import FlipFlopTask, check_positive_int
 
 # Named recipes; any field can still be overridden.
 RECIPES: dict[str, dict] = {

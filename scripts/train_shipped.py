@@ -28,7 +28,7 @@ def save_series(out: Path) -> None:
     """The noise-free 8-state test series (paper Fig. 5) as ``eight_state_series.npz``."""
     import numpy as np
 
-    from flipflop.task import FlipFlopTask
+    from flipflop.tasks.flipflop import FlipFlopTask
 
     series = FlipFlopTask().eight_state_series()
     with runs.atomic_path(out / "eight_state_series.npz") as tmp:

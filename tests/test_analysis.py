@@ -9,7 +9,7 @@ from scipy.stats import ortho_group
 from flipflop import analysis as A
 from flipflop.errors import FlipFlopError
 from flipflop.models import build_model
-from flipflop.task import memory_states
+from flipflop.tasks.flipflop import memory_states
 
 
 def sorted_eig(values: np.ndarray) -> np.ndarray:

@@ -46,7 +46,7 @@ def test_bad_input_is_one_line_and_status_2(capsys, tmp_path, argv, message):
 def test_model_of_wrong_input_size_is_refused(capsys, tmp_path, tiny_run):
     from flipflop.metrics import evaluate
     from flipflop.errors import FlipFlopError
-    from flipflop.task import FlipFlopTask
+    from flipflop.tasks.flipflop import FlipFlopTask
 
     model = runs.load_model(tiny_run.path)  # trained on 2 bits
     with pytest.raises(FlipFlopError, match="model has 2 inputs and 2 outputs but the task has 3 bits"):

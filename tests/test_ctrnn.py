@@ -8,7 +8,7 @@ import pytest
 from flipflop.ctrnn import CTRNN, excitatory_readout_mask
 from flipflop.errors import FlipFlopError
 from flipflop.models import build_model
-from flipflop.task import FlipFlopTask
+from flipflop.tasks.flipflop import FlipFlopTask
 
 
 def _x(batch: int = 2, steps: int = 6, features: int = 3, seed: int = 0) -> np.ndarray:

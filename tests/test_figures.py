@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from flipflop import figures, report
 from flipflop.cli import main
 from flipflop.errors import FlipFlopError
-from flipflop.task import FlipFlopTask
+from flipflop.tasks.flipflop import FlipFlopTask
 
 
 @pytest.fixture(scope="module")

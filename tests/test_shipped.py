@@ -10,7 +10,7 @@ from flipflop import runs
 from flipflop.metrics import score
 from flipflop.report import shipped_runs
 from flipflop.reproduce import realisation_configs
-from flipflop.task import FlipFlopTask
+from flipflop.tasks.flipflop import FlipFlopTask
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SHIPPED = sorted(DATA.glob("simplernn-400-seed*"))

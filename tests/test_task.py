@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from flipflop.errors import FlipFlopError
-from flipflop.task import FlipFlopTask, memory_states, state_label
+from flipflop.tasks.flipflop import FlipFlopTask, memory_states, state_label
 
 
 def reference_channel(inp: np.ndarray, width: int, delay: int) -> np.ndarray:

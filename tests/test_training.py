@@ -7,7 +7,7 @@ from conftest import tiny_config
 
 from flipflop import runs
 from flipflop.errors import FlipFlopError
-from flipflop.task import FlipFlopTask
+from flipflop.tasks.flipflop import FlipFlopTask
 from flipflop.training import TrainConfig, TrainingDiverged, train
 
 

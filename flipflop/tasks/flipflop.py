@@ -18,67 +18,69 @@ Deviations from the paper's published code (each deliberate):
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import NamedTuple
+from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import numpy as np
 
-from flipflop.errors import FlipFlopError
-
-
-class Trials(NamedTuple):
-    """A batch of trials; arrays are (samples, steps, bits) unless stated."""
-
-    inputs: np.ndarray  # float32 noisy pulses
-    targets: np.ndarray  # float32 in {-1, 0, +1}
-    mask: np.ndarray  # bool, True where the target is a defined bit (+-1)
-    states: np.ndarray  # int (samples, steps): memory state 0..2^bits-1, -1 before all bits are set
+from flipflop.errors import FlipFlopError, check_positive_int, param
+from flipflop.tasks.base import Channel, Task, Trials, check_samples, masked_mse
 
 
 @dataclass(frozen=True)
-class FlipFlopTask:
-    """Parameters of the flip-flop task, times in ms.
+class FlipFlopTask(Task):
+    """The n-bit flip-flop: set/reset pulses on each channel, the last one held as a bit.
 
-    ``dt_ms`` sets the simulation step; every other time is converted to
-    ``round(t / dt_ms)`` steps, so changing ``dt_ms`` keeps the task's timing.
+    Channels: input ``bit k`` carries the +-1 pulses of bit k; output ``bit k`` should hold
+    the sign of its last pulse (0 before the first). ``dt_ms`` sets the simulation step;
+    every other time is converted to ``round(t / dt_ms)`` steps, so changing ``dt_ms``
+    keeps the task's timing. Performance: bit accuracy (sign of the output against the
+    held bit, over the steps where a bit is set). The loss weighs every step.
     """
 
-    n_bits: int = 3
-    duration_ms: float = 340.0
-    dt_ms: float = 1.0
-    pulse_ms: float = 20.0
-    first_onset_ms: tuple[float, float] = (10.0, 99.0)
-    second_gap_ms: float = 70.0
-    third_gap_ms: float = 100.0
-    jitter_ms: tuple[float, float] = (1.0, 50.0)
-    delay_ms: float = 20.0
-    amplitude: float = 1.0
-    noise_std: float = 0.1
-    p_first_pulse: float = 2.0 / 3.0
+    name: ClassVar[str] = "flipflop"
+    metric: ClassVar[str] = "bit_accuracy"
+    period_names: ClassVar[tuple[str, ...]] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "first_onset_ms", tuple(float(v) for v in self.first_onset_ms))
-        object.__setattr__(self, "jitter_ms", tuple(float(v) for v in self.jitter_ms))
-        check_positive_int("n_bits", self.n_bits)
-        for name in ("duration_ms", "dt_ms", "pulse_ms", "amplitude"):
-            if not np.isfinite(getattr(self, name)) or getattr(self, name) <= 0:
-                raise FlipFlopError(f"{name} must be > 0, got {getattr(self, name)}")
-        for name in ("second_gap_ms", "third_gap_ms", "delay_ms", "noise_std"):
-            if not np.isfinite(getattr(self, name)) or getattr(self, name) < 0:
-                raise FlipFlopError(f"{name} must be >= 0, got {getattr(self, name)}")
+    n_bits: int = param(3, kind="int", low=1, help="number of independent bits (channels)")
+    duration_ms: float = param(340.0, low=0, open_low=True, unit="ms", help="trial length")
+    dt_ms: float = param(1.0, low=0, open_low=True, unit="ms", help="simulation step")
+    pulse_ms: float = param(20.0, low=0, open_low=True, unit="ms", help="pulse width")
+    first_onset_ms: tuple[float, float] = param((10.0, 99.0), kind="range", low=0, unit="ms",
+                                                help="onset of the first pulse, uniform in [low, high]")
+    second_gap_ms: float = param(70.0, low=0, unit="ms", help="minimum gap from pulse 1 to pulse 2 onsets")
+    third_gap_ms: float = param(100.0, low=0, unit="ms", help="minimum gap from pulse 2 to pulse 3 onsets")
+    jitter_ms: tuple[float, float] = param((1.0, 50.0), kind="range", low=0, unit="ms",
+                                           help="extra gap before pulses 2 and 3, uniform in [low, high]")
+    delay_ms: float = param(20.0, low=0, unit="ms", help="response delay after a pulse's falling edge")
+    amplitude: float = param(1.0, low=0, open_low=True, help="pulse height")
+    noise_std: float = param(0.1, low=0, help="input noise std per step")
+    p_first_pulse: float = param(2.0 / 3.0, low=0, high=1, help="probability that a channel gets a first pulse")
+
+    def check(self) -> None:
         if self.pulse_ms > self.duration_ms:
             raise FlipFlopError(
                 f"pulse_ms ({self.pulse_ms}) is wider than the sequence ({self.duration_ms} ms)")
         if self.steps(self.pulse_ms) < 1:
             raise FlipFlopError(f"pulse_ms ({self.pulse_ms}) is shorter than one step of {self.dt_ms} ms")
-        for name in ("first_onset_ms", "jitter_ms"):
-            lo, hi = getattr(self, name)
-            if len(getattr(self, name)) != 2 or lo < 0 or hi < lo:
-                raise FlipFlopError(f"{name} must be a range (low, high) with 0 <= low <= high")
         if self.first_onset_ms[0] >= self.duration_ms:
             raise FlipFlopError("first_onset_ms starts after the end of the sequence")
-        if not 0.0 <= self.p_first_pulse <= 1.0:
-            raise FlipFlopError(f"p_first_pulse must be in [0, 1], got {self.p_first_pulse}")
+
+    def input_channels(self) -> tuple[Channel, ...]:
+        return tuple(Channel(f"bit {k}", f"set (+{self.amplitude:g}) / reset (-{self.amplitude:g}) pulses of "
+                                         f"bit {k}, {self.pulse_ms:g} ms wide, with noise") for k in range(self.n_bits))
+
+    def output_channels(self) -> tuple[Channel, ...]:
+        return tuple(Channel(f"bit {k}", f"the sign of bit {k}'s last pulse, from {self.delay_ms:g} ms after "
+                                         "its falling edge; 0 before its first pulse") for k in range(self.n_bits))
+
+    def score(self, outputs: np.ndarray, trials: Trials) -> dict:
+        """Bit accuracy (over steps with a defined +-1 target) and MSE over every step."""
+        return {"bit_accuracy": bit_accuracy(outputs, trials.targets), "mse": masked_mse(outputs, trials)}
+
+    def analysis_series(self) -> Trials:
+        """The noise-free 8-state series (every memory state visited in turn)."""
+        return self.eight_state_series()
 
     def steps(self, ms: float) -> int:
         """Number of simulation steps in ``ms`` milliseconds."""
@@ -89,20 +91,9 @@ class FlipFlopTask:
         """Sequence length in steps."""
         return self.steps(self.duration_ms)
 
-    def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "FlipFlopTask":
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise FlipFlopError(f"unknown task parameter(s): {', '.join(sorted(unknown))}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
-
     def generate(self, n_samples: int, seed: int | np.random.Generator | None = 0) -> Trials:
         """Draw ``n_samples`` independent trials; the same seed gives identical arrays."""
-        check_positive_int("n_samples", n_samples)
+        check_samples(n_samples)
         rng = np.random.default_rng(seed)
         shape = (n_samples, self.n_bits)
         lo, hi = self.first_onset_ms
@@ -196,11 +187,17 @@ def state_label(state: int, n_bits: int) -> str:
     return "".join("+" if (state >> (n_bits - 1 - b)) & 1 else "-" for b in range(n_bits))
 
 
-def check_positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise FlipFlopError(f"{name} must be a positive integer, got {value!r}")
+def bit_accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Fraction of steps where sign(output) equals the target, over steps where the target is +-1."""
+    defined = targets != 0
+    if not defined.any():
+        raise FlipFlopError("no step has a defined (+-1) target")
+    return float(np.mean(np.sign(outputs[defined]) == targets[defined]))
 
 
 def _trials(inputs: np.ndarray, targets: np.ndarray) -> Trials:
-    mask = targets != 0
-    return Trials(inputs, targets, mask, memory_states(targets, mask))
+    """Flip-flop trials: the loss weighs every step (as the paper's training does)."""
+    mask = np.ones(targets.shape[:2], np.float32)
+    n = targets.shape[1]
+    return Trials(inputs, targets, mask, {"state": memory_states(targets)},
+                  {"trial": np.tile(np.array([[0, n]], np.int64), (len(targets), 1))})
