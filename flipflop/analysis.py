@@ -32,16 +32,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from flipflop.cells import spec_of_layer
 from flipflop.errors import FlipFlopError
 
 SPECTRUM_TOL = 0.01  # the paper's count: eigenvalues with |lambda| > 1.01
 SETTLE_STEPS = 20  # response delay of the paper task (20 ms at dt = 1 ms)
 LEAD_STEPS = 40  # pulse (20 ms) + response delay (20 ms) before a state change
 
-# Keras' column order of the gate blocks in recurrent_kernel.
-GRU_GATES = ("update", "reset", "candidate")  # z, r, h
-LSTM_GATES = ("input", "forget", "cell", "output")  # i, f, c, o
-DEFAULT_GATE = {"gru": "candidate", "lstm": "cell", "plain": "recurrent"}
 
 
 # ---------------------------------------------------------------- weights and spectra
@@ -54,14 +51,6 @@ def recurrent_layer(model: keras.Model) -> keras.layers.RNN:
         if isinstance(layer, keras.layers.RNN):
             return layer
     raise FlipFlopError("model has no recurrent layer")
-
-
-def _cell_kind(cell: object) -> str:
-    if isinstance(cell, keras.layers.GRUCell):
-        return "gru"
-    if isinstance(cell, keras.layers.LSTMCell):
-        return "lstm"
-    return "plain"
 
 
 def gate_blocks(model: keras.Model) -> dict[str, np.ndarray]:
@@ -80,8 +69,7 @@ def gate_blocks(model: keras.Model) -> dict[str, np.ndarray]:
     if not hasattr(cell, "recurrent_kernel"):
         raise FlipFlopError(f"recurrent cell {type(cell).__name__} has no recurrent_kernel")
     kernel = np.asarray(keras.ops.convert_to_numpy(cell.recurrent_kernel), np.float64)
-    kind = _cell_kind(cell)
-    names = {"gru": GRU_GATES, "lstm": LSTM_GATES}.get(kind, ("recurrent",))
+    names = _gates(cell)
     units = kernel.shape[0]
     if kernel.shape != (units, units * len(names)):
         raise FlipFlopError(f"recurrent kernel of shape {kernel.shape} does not split into "
@@ -99,10 +87,29 @@ def recurrent_matrix(model: keras.Model, gate: str | None = None) -> np.ndarray:
     """
     blocks = gate_blocks(model)
     if gate is None:
-        gate = DEFAULT_GATE[_cell_kind(recurrent_layer(model).cell)]
+        gate = shown_gate(model)
     if gate not in blocks:
         raise FlipFlopError(f"unknown gate {gate!r} for this cell; choose one of {', '.join(blocks)}")
     return blocks[gate]
+
+
+def shown_gate(model: keras.Model) -> str:
+    """The gate block shown as W_rec for this model's cell (the cell registry's choice)."""
+    cell = recurrent_layer(model).cell
+    return spec_of_layer(cell).shown_gate if _registered(cell) else "recurrent"
+
+
+def _registered(cell) -> bool:
+    try:
+        spec_of_layer(cell)
+        return True
+    except FlipFlopError:
+        return False
+
+
+def _gates(cell) -> tuple[str, ...]:
+    """The cell registry's gate blocks; a cell outside the registry has one block."""
+    return spec_of_layer(cell).gates if _registered(cell) else ("recurrent",)
 
 
 def _square(matrix: np.ndarray) -> np.ndarray:
@@ -365,6 +372,13 @@ def cube_metrics(projected: np.ndarray, states: np.ndarray, n_bits: int,
     np.fill_diagonal(angles, 0.0)
     return CubeMetrics(centroids, r2, r2_adj, axes, offset, angles, 2.0 * lengths,
                        _bit_decoding(projected, states, n_bits))
+
+
+def flipflop_cube(task, projected: np.ndarray, series) -> CubeMetrics:
+    """:func:`cube_metrics` of a flip-flop task's one-trial 8-state series, resting steps
+    chosen from the task's timing (settled after the response delay, before a pulse)."""
+    return cube_metrics(projected, series.states[0], task.n_bits, settle_steps=task.steps(task.delay_ms),
+                        lead_steps=task.steps(task.pulse_ms + task.delay_ms))
 
 
 def _bit_decoding(projected: np.ndarray, states: np.ndarray, n_bits: int) -> np.ndarray:

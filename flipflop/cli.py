@@ -22,52 +22,138 @@ class _Parser(argparse.ArgumentParser):
         raise FlipFlopError(message)
 
 
+# The flip-flop's own shorthand flags (``--task-param NAME=VALUE`` sets any task parameter).
+FLIPFLOP_FLAGS = {"bits": "n_bits", "duration_ms": "duration_ms", "pulse_ms": "pulse_ms",
+                  "delay_ms": "delay_ms", "noise": "noise_std"}
+
+
 def _add_task_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("task (times in ms)")
-    g.add_argument("--bits", type=int, default=3, help="number of flip-flop channels (default 3)")
-    g.add_argument("--duration-ms", type=float, help="trial length (default 340 ms)")
+    from flipflop.tasks import DEFAULT_TASK, TASKS
+
+    g = p.add_argument_group("task (times in ms; `flipflop tasks` lists every task's parameters)")
+    g.add_argument("--task", default=DEFAULT_TASK, metavar="NAME",
+                   help=f"task to train: {', '.join(TASKS)} (default {DEFAULT_TASK})")
+    g.add_argument("--task-param", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a task parameter, e.g. n_bits=2 or first_onset_ms=[10,99] (repeatable)")
     g.add_argument("--dt-ms", "--dt", type=float, dest="dt_ms",
-                   help="time step (default 1 ms; 10 ms for --cell ctrnn)")
-    g.add_argument("--pulse-ms", type=float, help="pulse width (default 20 ms)")
-    g.add_argument("--delay-ms", type=float, help="response delay after the falling edge (default 20 ms)")
-    g.add_argument("--noise", type=float, help="input noise std (default 0.1)")
+                   help="time step of any task (default: the task's; 1 ms for the flip-flop, "
+                        "10 ms for the flip-flop with --cell ctrnn)")
+    g.add_argument("--bits", type=int, help="flip-flop: number of channels (default 3)")
+    g.add_argument("--duration-ms", type=float, help="flip-flop: trial length (default 340 ms)")
+    g.add_argument("--pulse-ms", type=float, help="flip-flop: pulse width (default 20 ms)")
+    g.add_argument("--delay-ms", type=float, help="flip-flop: response delay after the falling edge (default 20 ms)")
+    g.add_argument("--noise", type=float, help="flip-flop: input noise std (default 0.1)")
+
+
+def _parse_value(text: str):
+    """A task parameter's value: JSON (numbers, lists, true/false/null), else the string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _task_from_args(args: argparse.Namespace) -> dict:
-    from flipflop.tasks.flipflop import FlipFlopTask
+    from flipflop.tasks import task_class
 
-    given = {"n_bits": args.bits, "duration_ms": args.duration_ms, "dt_ms": args.dt_ms,
-             "pulse_ms": args.pulse_ms, "delay_ms": args.delay_ms, "noise_std": args.noise}
-    return FlipFlopTask(**{k: v for k, v in given.items() if v is not None}).to_dict()
+    cls = task_class(args.task)
+    given = {}
+    for item in args.task_param:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise FlipFlopError(f"--task-param takes NAME=VALUE, got {item!r}")
+        given[name.strip()] = _parse_value(value.strip())
+    shorthand = {param: getattr(args, flag) for flag, param in FLIPFLOP_FLAGS.items()
+                 if getattr(args, flag) is not None}
+    if shorthand and args.task != "flipflop":
+        flags = ", ".join("--" + f.replace("_", "-") for f, p in FLIPFLOP_FLAGS.items() if p in shorthand)
+        raise FlipFlopError(f"{flags} only apply to --task flipflop; use --task-param NAME=VALUE")
+    given.update(shorthand)
+    if args.dt_ms is not None:
+        given["dt_ms"] = args.dt_ms
+    return cls.from_dict(given).to_dict()
+
+
+def _cell_flags() -> list[tuple[str, str, object, object, list[str]]]:
+    """(flag, parameter, constraint, default, cells) of every numeric cell parameter: the
+    CLI's cell flags come from the cell registry's parameter tables."""
+    import dataclasses
+
+    from flipflop.cells import CELLS
+
+    out: dict[str, tuple] = {}
+    for spec in CELLS.values():
+        for f in dataclasses.fields(spec.params):
+            c = f.metadata["constraint"]
+            if f.name != "dt_ms" and c.kind in ("float", "int"):
+                flag = c.flag or "--" + f.name.replace("_", "-")
+                out.setdefault(f.name, (flag, f.name, c, f.default, []))[4].append(spec.name)
+    return list(out.values())
+
+
+def _add_cell_args(p: argparse.ArgumentParser) -> None:
+    from flipflop.cells import CELLS
+
+    p.add_argument("--cell", default="simplernn", metavar="CELL",
+                   help=f"recurrent cell: {', '.join(CELLS)} (default simplernn)")
+    g = p.add_argument_group("cell parameters (only for the cell they belong to)")
+    for flag, name, c, default, cells in _cell_flags():
+        g.add_argument(flag, type=float if c.kind == "float" else int, dest=f"cell_{name}", metavar="X",
+                       help=f"{' / '.join(cells)}: {c.help} (default {'none' if default is None else default}"
+                            f"{' ' + c.unit if c.unit else ''})")
+
+
+def _cell_kwargs(args: argparse.Namespace) -> dict:
+    """The cell flags given, refused when they belong to another cell."""
+    given = {}
+    for flag, name, _, _, cells in _cell_flags():
+        value = getattr(args, f"cell_{name}")
+        if value is not None:
+            if args.cell not in cells:
+                raise FlipFlopError(f"{flag} only apply to --cell {' / '.join(cells)}")
+            given[name] = value
+    return given
+
+
+def _rates_text() -> str:
+    from flipflop.cells import CELLS
+
+    return "; ".join(f"{name}: " + ", ".join(f"{r} {v:g}" for r, v in spec.rates.items())
+                     for name, spec in CELLS.items())
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from flipflop.recipes import OPTIMIZERS, RECIPES
+
     parser = _Parser(prog="flipflop", description="Train and analyse flip-flop RNNs (Jarne's tutorial).")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("train", help="train a network into a run directory (resumable)")
-    p.add_argument("--cell", default="simplernn", help="simplernn, gru, lstm or ctrnn (default simplernn)")
+    _add_cell_args(p)
     p.add_argument("--units", type=int, default=400, help="recurrent units (default 400)")
     p.add_argument("--seed", type=int, default=0, help="seed of weights and data (default 0)")
     p.add_argument("--out", required=True, type=Path, help="run directory")
-    p.add_argument("--recipe", default="fast", help="fast (default) or paper")
+    p.add_argument("--recipe", default="fast",
+                   help="fast (default: Muon, batches of 32 fresh trials, 2048 per epoch, up to 60 epochs) "
+                        "or paper (Adam 1e-4, batch 128, one set of 30050 trials, 20 epochs)")
     p.add_argument("--epochs", type=int, help="maximum epochs (recipe default)")
     p.add_argument("--batch-size", type=int, help="batch size (recipe default)")
     p.add_argument("--samples-per-epoch", type=int, help="training samples per epoch (recipe default)")
-    p.add_argument("--optimizer", help="muon or adam (recipe default: fast muon, paper adam)")
+    p.add_argument("--optimizer", metavar="OPT",
+                   help="muon or adam (recipe default: fast muon, paper adam)")
     p.add_argument("--lr", type=float, dest="learning_rate",
-                   help="learning rate of the recurrent weights (recipe default: fast 1e-3, "
-                        "1e-2 for gru and ctrnn; paper 1e-4)")
-    p.add_argument("--target-accuracy", type=float, help="stop at this validation bit accuracy (0.999)")
-    p.add_argument("--target-mse", type=float, help="... together with this validation MSE (0.02)")
+                   help="learning rate of the recurrent weights (default: per cell and recipe; "
+                        f"{_rates_text()})")
+    p.add_argument("--target-accuracy", type=float,
+                   help="stop at this validation performance (task default; flip-flop 0.999)")
+    p.add_argument("--target-mse", type=float, help="... together with this validation MSE (task default; 0.02)")
     p.add_argument("--patience", type=int, help="stop after this many epochs without improvement (10)")
     p.add_argument("--force", action="store_true", help="overwrite a run with a different config in --out")
     p.add_argument("--quiet", action="store_true", help="no per-batch progress bar")
-    g = p.add_argument_group("ctrnn cell")
-    g.add_argument("--tau", type=float, dest="tau_ms", help="time constant (default 100 ms)")
-    g.add_argument("--dale", type=float, dest="dale_ratio", help="fraction of excitatory units, e.g. 0.8")
-    g.add_argument("--sigma-rec", type=float, help="recurrent noise std during training")
     _add_task_args(p)
+
+    p = sub.add_parser("tasks", help="list the tasks: parameters (units, defaults) and channels")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("inspect", help="describe a run directory or .keras model")
     p.add_argument("path", type=Path, help="run directory or .keras file")
@@ -101,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fixed-points", help="find fixed points of a run and save them in it")
     p.add_argument("run", type=Path, help="run directory")
     p.add_argument("--input", default=None, help="constant input, comma-separated (default zeros)")
+    p.add_argument("--period", help="use the mean input of this trial period of the task's analysis series "
+                                    "(e.g. stimulus, delay) instead of --input")
+    p.add_argument("--trial", type=int, default=0, help="which analysis-series trial --period reads (default 0)")
     p.add_argument("--n-init", type=int, default=1024, help="initial states (default 1024)")
     p.add_argument("--seed", type=int, default=0, help="seed of the initial states (default 0)")
     return parser
@@ -125,7 +214,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 def cmd_figures(args: argparse.Namespace) -> int:
     from flipflop.figures import parse_formats
-    from flipflop.report import figures_from_runs, shipped_runs
+    from flipflop.report import figures_from_runs
+    from flipflop.runs import shipped_runs
 
     paths = args.runs or shipped_runs()
     figures_from_runs(paths, args.out, parse_formats(args.format), reference=args.reference,
@@ -136,33 +226,61 @@ def cmd_figures(args: argparse.Namespace) -> int:
 def cmd_fixed_points(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from flipflop.report import FIXED_POINTS, compute_fixed_points, run_task
+    from flipflop.fixed_point_search import compute_fixed_points, period_input
     from flipflop.runs import load_run
 
+    for name in ("n_init",):
+        if getattr(args, name) <= 0:
+            raise FlipFlopError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
+    if args.seed < 0:
+        raise FlipFlopError(f"--seed must be a non-negative integer, got {args.seed}")
     run = load_run(args.run)
-    model, task = run.model(), run_task(run)
+    model, task = run.model(), run.task()
     u = None
+    if args.input is not None and args.period is not None:
+        raise FlipFlopError("give --input or --period, not both")
     if args.input is not None:
         try:
             u = np.array([float(v) for v in args.input.split(",")], np.float32)
         except ValueError:
             raise FlipFlopError(f"--input must be comma-separated numbers, got {args.input!r}") from None
-    fps = compute_fixed_points(model, task, args.run / FIXED_POINTS, n_init=args.n_init, seed=args.seed,
+        if u.shape != (task.n_inputs,):
+            raise FlipFlopError(f"--input needs {task.n_inputs} values for the {task.name} task, got {len(u)}")
+    elif args.period is not None:
+        u = period_input(task, args.period, args.trial)
+    fps = compute_fixed_points(model, task, run.fixed_points_path, n_init=args.n_init, seed=args.seed,
                                constant_input=u)
-    print(fps.summary(task.n_bits))
-    print(f"saved {args.run / FIXED_POINTS}")
+    print(fps.summary(getattr(task, "n_bits", 0) if task.name == "flipflop" else 0))
+    print(f"saved {run.fixed_points_path}")
+    return 0
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from flipflop.tasks import TASKS
+
+    described = [cls.describe() for cls in TASKS.values()]
+    if args.json:
+        print(json.dumps(described, indent=2))
+        return 0
+    for d in described:
+        print(f"{d['name']}: {d['summary']}  (performance: {d['metric']})")
+        for p in d["parameters"]:
+            unit = f" {p['unit']}" if p["unit"] else ""
+            print(f"    {p['name']:<18} default {p['default']!s:<14}{unit:<4} {p['allowed']:<16} {p['help']}")
+        for kind in ("inputs", "outputs"):
+            print(f"  {kind}: " + "; ".join(f"{c['name']} ({c['meaning']})" for c in d[kind]))
+        if d["periods"]:
+            print(f"  periods: {', '.join(d['periods'])}")
+        print()
     return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from flipflop.training import TrainConfig, TrainingDiverged, train
 
-    cell_kwargs = {k: v for k, v in (("tau_ms", args.tau_ms), ("dale_ratio", args.dale_ratio),
-                                     ("sigma_rec", args.sigma_rec)) if v is not None}
-    if args.cell != "ctrnn" and cell_kwargs:
-        raise FlipFlopError(f"{', '.join(sorted(cell_kwargs))} only apply to --cell ctrnn")
-    if args.cell == "ctrnn" and args.dt_ms is None:
-        args.dt_ms = 10.0  # the CTRNN's default step; the task uses the same one
+    cell_kwargs = _cell_kwargs(args)
+    if args.cell == "ctrnn" and args.dt_ms is None and args.task == "flipflop":
+        args.dt_ms = 10.0  # the CTRNN's step on the flip-flop; the task uses the same one
     config = TrainConfig.from_recipe(
         args.recipe, cell=args.cell, units=args.units, seed=args.seed, epochs=args.epochs,
         batch_size=args.batch_size, samples_per_epoch=args.samples_per_epoch, optimizer=args.optimizer,
@@ -174,11 +292,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     except TrainingDiverged as e:
         print(f"flipflop: training diverged: {e}", file=sys.stderr)
         return EXIT_FAILED
-    m = result.metrics
-    print(f"{result.path}: {result.epochs_run} epochs, target {'reached' if result.reached_target else 'NOT reached'}; "
-          f"held-out bit accuracy {m['heldout']['bit_accuracy']:.5f}, MSE {m['heldout']['mse']:.4f}; "
-          f"8-state bit accuracy {m['eight_state']['bit_accuracy']:.5f}, MSE {m['eight_state']['mse']:.4f}")
+    m, task = result.metrics, config.make_task()
+    scores = "; ".join(f"{_split_name(split)} {task.metric.replace('_', ' ')} {m[split][task.metric]:.5f}, "
+                       f"MSE {m[split]['mse']:.4f}" for split in ("heldout", task.series_name))
+    print(f"{result.path}: {result.epochs_run} epochs, target "
+          f"{'reached' if result.reached_target else 'NOT reached'}; {scores}")
     return 0
+
+
+def _split_name(split: str) -> str:
+    return {"heldout": "held-out", "eight_state": "8-state", "conditions": "condition-averaged"}.get(split, split)
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -198,7 +321,7 @@ def cmd_import_legacy(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "inspect": cmd_inspect, "import-legacy": cmd_import_legacy,
+COMMANDS = {"train": cmd_train, "tasks": cmd_tasks, "inspect": cmd_inspect, "import-legacy": cmd_import_legacy,
             "reproduce": cmd_reproduce, "figures": cmd_figures, "fixed-points": cmd_fixed_points}
 
 

@@ -34,6 +34,7 @@ class Constraint:
     none: bool = False
     unit: str = ""
     help: str = ""
+    flag: str = ""  # a short CLI alias, e.g. "--tau" for tau_ms
 
     def describe(self) -> str:
         """The allowed values, in words (``> 0``, ``in [0, 1]``, ``one of a, b``)."""
@@ -67,6 +68,9 @@ def _number(name: str, value: Any, c: Constraint, integer: bool) -> float:
         raise FlipFlopError(f"{name} must be finite, got {value}")
     below = c.low is not None and (value <= c.low if c.open_low else value < c.low)
     above = c.high is not None and (value >= c.high if c.open_high else value > c.high)
+    if integer and (below or above) and c.high is None and c.low in (0, 1) and not c.open_low:
+        kind = "positive" if c.low == 1 else "non-negative"
+        raise FlipFlopError(f"{name} must be a {kind} integer, got {int(value)}")
     if below or above:
         shown = int(value) if integer else value
         raise FlipFlopError(f"{name} must be {c.describe()}{' ' + c.unit if c.unit else ''}, got {shown:g}")

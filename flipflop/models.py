@@ -5,24 +5,19 @@ weights, no bias in the recurrent layer, linear ``Dense`` readout, Adam + MSE.
 GRU and LSTM keep Keras' cuDNN-compatible defaults (tanh/sigmoid, biases on,
 ``reset_after=True``) so that a GPU takes the fused fast path; that is why they carry
 biases where the SimpleRNN does not. The GRU's update-gate bias starts at +1 (see
-``GRU_UPDATE_BIAS``), as the LSTM's forget-gate bias does in Keras.
+``flipflop.cells.GRU_UPDATE_BIAS``), as the LSTM's forget-gate bias does in Keras.
+The layers themselves come from the cell registry (``flipflop.cells``).
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import keras
 
-from flipflop.errors import FlipFlopError
-from flipflop.errors import check_positive_int
-
-CELLS = ("simplernn", "gru", "lstm", "ctrnn")
-OPTIMIZERS = ("adam", "muon")
-# Like the LSTM's forget-gate bias of 1 (Keras' unit_forget_bias), a GRU starts with its
-# update-gate bias at +1: with Keras' zero default a GRU-100 stayed at chance for 16 epochs
-# of the fast recipe (z = 0.5 forgets within a few steps); with +1 it learns at once.
-GRU_UPDATE_BIAS = 1.0
-
+from flipflop.cells import cell_spec
+from flipflop.errors import FlipFlopError, check_positive_int
+from flipflop.recipes import OPTIMIZERS
 
 # The readout's weights and the recurrent layer's input kernel, by variable path
 # (``.../readout/kernel``, ``.../recurrent/<cell>/kernel``); keras.optimizers.Muon's
@@ -62,46 +57,25 @@ class LayerwiseAdam(keras.optimizers.Adam):
         return {**super().get_config(), "io_lr_multiplier": self.io_lr_multiplier}
 
 
-def recurrent_layer(cell: str, units: int, seed: int, **cell_kwargs) -> keras.layers.Layer:
-    """The recurrent layer for ``cell`` with the paper's initialisers, seeded."""
-    common = dict(
-        return_sequences=True,
-        kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
-        recurrent_initializer=keras.initializers.Orthogonal(seed=seed + 1),
-        name="recurrent",
-    )
-    if cell == "simplernn":
-        return keras.layers.SimpleRNN(units, activation="tanh", use_bias=False, **common, **cell_kwargs)
-    if cell == "gru":
-        return keras.layers.GRU(units, **common, **cell_kwargs)
-    if cell == "lstm":
-        return keras.layers.LSTM(units, **common, **cell_kwargs)
-    if cell == "ctrnn":
-        from flipflop.ctrnn import CTRNN
-
-        layer_kwargs = {k: common.pop(k) for k in ("return_sequences", "name")}
-        return keras.layers.RNN(CTRNN(units, seed=seed, **common, **cell_kwargs), **layer_kwargs)
-    raise FlipFlopError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
-
-
-def build_model(cell: str = "simplernn", units: int = 400, n_bits: int = 3, *,
+def build_model(cell: str = "simplernn", units: int = 400, n_inputs: int = 3, n_outputs: int | None = None, *,
                 learning_rate: float = 1e-4, decay: float = 1e-4, clipnorm: float | None = None,
                 io_lr_multiplier: float = 1.0, optimizer: str = "adam", seed: int = 0,
                 readout_excitatory_only: bool = False, **cell_kwargs) -> keras.Sequential:
-    """A compiled RNN for the ``n_bits`` flip-flop: inputs and outputs of size ``n_bits``.
+    """A compiled RNN with ``n_inputs`` inputs and ``n_outputs`` linear outputs (default
+    ``n_inputs``, as the flip-flop has): the registry's recurrent layer, then a ``Dense`` readout.
 
     The learning rate follows the paper's (old Keras) decay,
     ``lr_t = learning_rate / (1 + decay * iteration)``; ``decay=0`` keeps it constant.
     ``optimizer`` is ``"adam"`` (the paper's) or ``"muon"`` (see ``compile_model``);
     ``io_lr_multiplier`` scales the steps of the input and readout weights.
-    Extra keyword arguments go to the recurrent cell (e.g. ``tau_ms`` for ``ctrnn``).
+    Extra keyword arguments are the cell's parameters (``flipflop.cells``; e.g. ``tau_ms``).
     ``readout_excitatory_only`` (``ctrnn`` with a ``dale_ratio`` only) reads out from the
     excitatory units alone: the readout rows of inhibitory units start and stay at zero.
     """
-    if cell not in CELLS:
-        raise FlipFlopError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
-    check_positive_int("units", units)
-    check_positive_int("n_bits", n_bits)
+    spec = cell_spec(cell)
+    n_outputs = n_inputs if n_outputs is None else n_outputs
+    for name, value in (("units", units), ("n_inputs", n_inputs), ("n_outputs", n_outputs)):
+        check_positive_int(name, value)
     if not learning_rate > 0:
         raise FlipFlopError(f"learning_rate must be > 0, got {learning_rate}")
     if not decay >= 0:
@@ -110,34 +84,30 @@ def build_model(cell: str = "simplernn", units: int = 400, n_bits: int = 3, *,
         raise FlipFlopError(f"io_lr_multiplier must be > 0, got {io_lr_multiplier}")
     if optimizer not in OPTIMIZERS:
         raise FlipFlopError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    mask = cell_kwargs.pop("mask", None)  # an array: not a declarative parameter
+    params = {k: v for k, v in dataclasses.asdict(spec.make_params(cell_kwargs)).items() if v is not None}
+    if mask is not None:
+        params["mask"] = mask
     readout_constraint = None
     if readout_excitatory_only:
-        if cell != "ctrnn" or cell_kwargs.get("dale_ratio") is None:
+        if params.get("dale_ratio") is None:
             raise FlipFlopError("readout_excitatory_only needs cell='ctrnn' with a dale_ratio")
         from flipflop.ctrnn import ExcitatoryOnly
 
-        readout_constraint = ExcitatoryOnly(units, cell_kwargs["dale_ratio"])
+        readout_constraint = ExcitatoryOnly(units, params["dale_ratio"])
     model = keras.Sequential([
-        keras.Input(shape=(None, n_bits), name="pulses"),
-        recurrent_layer(cell, units, seed, **cell_kwargs),
-        keras.layers.Dense(n_bits, kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 2),
+        keras.Input(shape=(None, n_inputs), name="pulses"),
+        spec.layer(units, seed, **params),
+        keras.layers.Dense(n_outputs, kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 2),
                            kernel_constraint=readout_constraint, name="readout"),
     ], name=f"flipflop_{cell}_{units}")
     if readout_constraint is not None:
         kernel = model.get_layer("readout").kernel
         kernel.assign(readout_constraint(kernel))
-    if cell == "gru":
-        set_update_gate_bias(model.get_layer("recurrent").cell, GRU_UPDATE_BIAS)
+    if spec.after_build is not None:
+        spec.after_build(model.get_layer("recurrent"))
     compile_model(model, learning_rate, decay, clipnorm, io_lr_multiplier, optimizer)
     return model
-
-
-def set_update_gate_bias(cell: keras.layers.GRUCell, value: float) -> None:
-    """Start a GRU's update gate z (Keras' first bias block, in both of its bias vectors)
-    at ``value``: with z = sigmoid(2 * value) the state is held from the first step on."""
-    bias = keras.ops.convert_to_numpy(cell.bias).copy()
-    bias[..., :cell.units] = value
-    cell.bias.assign(bias)
 
 
 def compile_model(model: keras.Model, learning_rate: float = 1e-4, decay: float = 1e-4,

@@ -6,7 +6,6 @@ a row in every table.
 """
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,130 +15,7 @@ import numpy as np
 
 from flipflop import analysis, figures, runs
 from flipflop.errors import FlipFlopError
-from flipflop.metrics import bit_accuracy, mse
-from flipflop.tasks.flipflop import FlipFlopTask, Trials
-
-FIXED_POINTS = "fixed_points.npz"
-
-
-@dataclass
-class RunAnalysis:
-    """Everything the figures and the report need from one run."""
-
-    label: str
-    run: runs.Run
-    task: FlipFlopTask
-    w_rec: np.ndarray
-    spectrum: analysis.Spectrum
-    dale_signs: np.ndarray | None
-    series: Trials
-    outputs: np.ndarray
-    hidden: np.ndarray  # (T, units) on the 8-state series
-    projection: analysis.Projection
-    cube: analysis.CubeMetrics
-    metrics: dict
-    readout: tuple[np.ndarray, np.ndarray]  # (W_out, b) of the linear readout
-    fixed_points: object | None = None  # flipflop.fixed_points.FixedPoints
-
-
-def shipped_runs() -> list[Path]:
-    """The four SimpleRNN-400 realisations shipped in ``data/`` (source tree or installed copy)."""
-    roots = [Path(__file__).resolve().parents[1] / "data", Path(sys.prefix) / "share" / "flipflop" / "data"]
-    for root in roots:
-        found = sorted(p for p in root.glob("simplernn-400-seed*") if (p / runs.MODEL).is_file())
-        if found:
-            return found
-    raise FlipFlopError("no shipped networks found; give run directories with --runs")
-
-
-def run_task(run: runs.Run) -> FlipFlopTask:
-    """The task a run was trained on (the paper's for imported networks)."""
-    train = run.config.get("train")
-    if train:
-        return FlipFlopTask.from_dict(train["task"])
-    return FlipFlopTask(n_bits=int(run.config.get("n_bits", 3)))
-
-
-def analyse_run(path: str | Path, label: str | None = None, n_bits: int | None = 3,
-                fixed_points: bool | str = "cached") -> RunAnalysis:
-    """Load a finished run and compute its spectrum, 8-state trajectory and cube metrics.
-
-    ``fixed_points``: "cached" uses ``fixed_points.npz`` in the run if present; True
-    computes (and caches) it; False skips it.
-    """
-    run = runs.load_run(path)
-    label = label or Path(path).name
-    task = run_task(run)
-    if n_bits is not None and task.n_bits != n_bits:
-        raise FlipFlopError(f"run {path} was trained on {task.n_bits} bits; these figures need {n_bits}")
-    model = run.model()
-    layer = analysis.recurrent_layer(model)
-    w_rec = analysis.recurrent_matrix(model)
-    series = task.eight_state_series()
-    outputs = analysis.outputs(model, series.inputs)
-    hidden = analysis.hidden_states(model, series.inputs)[0]
-    projection = analysis.project(hidden)
-    cube = analysis.cube_metrics(projection.projected, series.states[0], task.n_bits,
-                                 settle_steps=task.steps(task.delay_ms),
-                                 lead_steps=task.steps(task.pulse_ms + task.delay_ms))
-    metrics = dict(run.metrics)
-    metrics["eight_state"] = {"bit_accuracy": bit_accuracy(outputs, series.targets),
-                              "mse": mse(outputs, series.targets)}
-    fps = None
-    cache = run.path / FIXED_POINTS
-    if fixed_points == "cached" and cache.is_file():
-        from flipflop.fixed_points import FixedPoints
-
-        fps = FixedPoints.load(cache)
-    elif fixed_points is True:
-        fps = compute_fixed_points(model, task, cache)
-    w_out, b_out = model.layers[-1].get_weights()[:2]
-    return RunAnalysis(label, run, task, w_rec, analysis.spectrum(w_rec),
-                       getattr(layer.cell, "dale_signs", None), series, outputs, hidden, projection, cube,
-                       metrics, (w_out, b_out), fps)
-
-
-def compute_fixed_points(model, task: FlipFlopTask, cache: Path | None = None, n_init: int = 1024,
-                         seed: int = 0, constant_input=None, relax_steps: int = 300):
-    """Fixed points at a constant input (zero by default), in two searches, merged.
-
-    1. ``n_init`` starts: half are states visited on the 8-state series and 32 held-out
-       trials; the other half are such states relaxed for ``relax_steps`` steps at the
-       constant input, which brings them close to the attractors, where Adam crawls.
-    2. Saddles lie between attractors: midpoints of every pair of stable points found.
-
-    Both searches finish with Newton steps; candidates with q < 1e-3 are refined.
-    Saved to ``cache`` (without the Jacobian matrices) if given.
-    """
-    from itertools import combinations
-
-    from flipflop.fixed_points import find_fixed_points, merge, recurrent_states, recurrent_step
-
-    trials = [task.eight_state_series().inputs, task.generate(32, seed=[seed, 7]).inputs]
-    states = [recurrent_states(model, x) for x in trials]
-    pool = np.concatenate([s.reshape(-1, s.shape[-1]) for s in states])
-    rng = np.random.default_rng([seed, 8])
-    starts = pool[rng.choice(len(pool), n_init, replace=len(pool) < n_init)]
-    relaxed = starts[:n_init // 2]
-    for _ in range(relax_steps):
-        relaxed = recurrent_step(model, relaxed, constant_input)
-    options = dict(constant_input=constant_input, slow_tol=1e-3, refine_steps=30)
-    first = find_fixed_points(model, initial_states=np.concatenate([relaxed, starts[n_init // 2:]]),
-                              n_init=n_init, seed=seed, **options)
-    stable = first.points[first.is_fixed & (first.n_unstable == 0)]
-    results = [first]
-    if len(stable) > 1:
-        mids = np.array([(stable[i] + stable[j]) / 2 for i, j in combinations(range(len(stable)), 2)])
-        try:
-            results.append(find_fixed_points(model, initial_states=mids, n_init=4 * len(mids), seed=seed + 1,
-                                             outlier_factor=None, **options))
-        except FlipFlopError:
-            pass  # no saddle converged: keep the first search
-    fps = merge(results)
-    if cache is not None:
-        fps.fixed_only().save(cache, include_jacobians=False)
-    return fps
-
+from flipflop.pipeline import RunAnalysis, analyse_run
 
 def draw(analyses: Sequence[RunAnalysis], out: str | Path, formats: Sequence[str] = ("png",),
          reference: RunAnalysis | None = None, log: Callable[[str], None] = print) -> list[Path]:
@@ -314,5 +190,5 @@ def script_args(doc: str, argv: Sequence[str] | None = None):
     parser.add_argument("--format", default="png", help="png (default), pdf, or png,pdf")
     args = parser.parse_args(argv)
     args.formats = figures.parse_formats(args.format)
-    args.analyses = [analyse_run(p) for p in (args.runs or shipped_runs())]
+    args.analyses = [analyse_run(p) for p in (args.runs or runs.shipped_runs())]
     return args

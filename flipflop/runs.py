@@ -6,10 +6,15 @@ A run directory is the public record of one training:
 - ``initial.keras``: the untrained model;
 - ``config.json``: every parameter, the seed, and the package/Keras/TF versions;
 - ``history.csv``: one row per finished epoch;
-- ``metrics.json``: final metrics (present once the run has finished).
+- ``metrics.json``: final metrics (present once the run has finished);
+- ``fixed_points.npz``: the fixed points found in the trained network (``flipflop fixed-points``).
 
 While training, ``checkpoint-NNNN.keras`` and ``state.json`` hold the latest epoch
 (weights and optimizer) so an interrupted run resumes where it stopped.
+
+``config.json`` carries a ``format`` number (``CONFIG_FORMAT``). Configs written before it
+existed (format 1) are flip-flop runs; they are read as such. A config of a newer format
+than this package knows is refused.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import csv
 import io
 import json
 import os
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +37,47 @@ CONFIG = "config.json"
 HISTORY = "history.csv"
 METRICS = "metrics.json"
 STATE = "state.json"
+FIXED_POINTS = "fixed_points.npz"
+CHECKPOINT_GLOB = "checkpoint-*.keras"
+CONFIG_FORMAT = 2
+# Everything a training writes: cleared together by ``--force``, so nothing stale survives.
+RUN_FILES = (MODEL, INITIAL, CONFIG, HISTORY, METRICS, STATE, FIXED_POINTS)
+
+
+def checkpoint_name(epoch: int) -> str:
+    """The file name of the checkpoint written after ``epoch`` (1-based)."""
+    return f"checkpoint-{epoch:04d}.keras"
+
+
+def clear_run(path: str | os.PathLike) -> None:
+    """Delete every file a run writes in ``path`` (and nothing else)."""
+    path = Path(path)
+    for p in list(path.glob(CHECKPOINT_GLOB)) + [path / n for n in RUN_FILES]:
+        p.unlink(missing_ok=True)
+
+
+def write_config(path: str | os.PathLike, config: dict) -> None:
+    """Write a run's ``config.json`` with the current ``format`` number."""
+    write_json(Path(path) / CONFIG, {"format": CONFIG_FORMAT, **config})
+
+
+def read_config(path: str | os.PathLike) -> dict:
+    """A run's ``config.json``, upgraded to the current format (older runs are flip-flops)."""
+    config = read_json(Path(path) / CONFIG)
+    if not isinstance(config, dict):
+        raise FlipFlopError(f"corrupt file {Path(path) / CONFIG}: not a JSON object")
+    version = config.get("format", 1)
+    if not isinstance(version, int) or version > CONFIG_FORMAT:
+        raise FlipFlopError(f"{Path(path) / CONFIG} has format {version!r}, newer than this flipflop "
+                            f"understands ({CONFIG_FORMAT}); upgrade flipflop")
+    if version < 2:  # before tasks were pluggable: a flip-flop run with an unnamed task
+        config = {**config, "format": CONFIG_FORMAT, "task": "flipflop"}
+        if isinstance(config.get("train"), dict) and isinstance(config["train"].get("task"), dict):
+            config["train"] = {**config["train"], "task": {"name": "flipflop", **config["train"]["task"]}}
+        if "n_bits" in config:
+            config.setdefault("n_inputs", config["n_bits"])
+            config.setdefault("n_outputs", config["n_bits"])
+    return config
 
 
 @contextlib.contextmanager
@@ -96,8 +143,10 @@ def load_model(path: str | os.PathLike, compile: bool = True):
     """Load a ``.keras`` model (our custom cells included); bad files are a FlipFlopError."""
     import keras
 
-    import flipflop.ctrnn  # noqa: F401  (registers the CTRNN cell for deserialisation)
     import flipflop.models  # noqa: F401  (registers LayerwiseAdam)
+    from flipflop.cells import register_all
+
+    register_all()  # custom cells, for deserialisation
 
     path = Path(path)
     if path.is_dir():
@@ -127,7 +176,8 @@ def read_history(path: str | os.PathLike) -> list[dict]:
     """Rows of ``history.csv`` with numeric values; a missing file gives no rows."""
     try:
         with open(path, newline="") as f:
-            return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+            return [{k: int(float(v)) if k == "epoch" else float(v) for k, v in row.items()}
+                    for row in csv.DictReader(f)]
     except FileNotFoundError:
         return []
     except (OSError, ValueError) as e:
@@ -151,6 +201,30 @@ class Run:
     def finished(self) -> bool:
         return bool(self.metrics)
 
+    @property
+    def fixed_points_path(self) -> Path:
+        return self.path / FIXED_POINTS
+
+    def task(self):
+        """The task the run was trained on (the paper's flip-flop for imported networks)."""
+        from flipflop.tasks import make_task
+
+        train = self.config.get("train")
+        if isinstance(train, dict) and isinstance(train.get("task"), dict):
+            return make_task(train["task"])
+        return make_task({"name": self.config.get("task", "flipflop"),
+                          **({"n_bits": int(self.config["n_bits"])} if "n_bits" in self.config else {})})
+
+
+def shipped_runs(pattern: str = "simplernn-400-seed*") -> list[Path]:
+    """The networks shipped in ``data/`` (source tree or installed copy) whose folder matches ``pattern``."""
+    roots = [Path(__file__).resolve().parents[1] / "data", Path(sys.prefix) / "share" / "flipflop" / "data"]
+    for root in roots:
+        found = sorted(p for p in root.glob(pattern) if (p / MODEL).is_file())
+        if found:
+            return found
+    raise FlipFlopError("no shipped networks found; give run directories with --runs")
+
 
 def load_run(path: str | os.PathLike, require_finished: bool = True) -> Run:
     """Read a run directory; a missing or incomplete one is a FlipFlopError."""
@@ -161,4 +235,4 @@ def load_run(path: str | os.PathLike, require_finished: bool = True) -> Run:
         if not (path / name).is_file():
             raise FlipFlopError(f"run directory {path} is incomplete: no {name}")
     metrics = read_json(path / METRICS) if (path / METRICS).is_file() else {}
-    return Run(path, read_json(path / CONFIG), metrics, read_history(path / HISTORY))
+    return Run(path, read_config(path), metrics, read_history(path / HISTORY))

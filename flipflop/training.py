@@ -1,101 +1,98 @@
-"""Training into a run directory: seeded, resumable, stopped on a validation criterion.
+"""Training into a run directory: one ``model.fit``, seeded, resumable, stopped on a target.
 
-Epoch ``e`` sees data that depends only on ``(seed, e)``: the paper recipe shuffles one
-fixed training set with a permutation drawn from ``(seed, e)``; the fast recipe draws
-fresh trials. Together with a checkpoint (weights + optimizer) after every epoch, an
-interrupted run resumes exactly where it stopped.
+Epoch ``e`` sees data that depends only on ``(seed, e)`` (:class:`EpochData`): the paper
+recipe shuffles one fixed training set with a permutation drawn from ``(seed, e)``; the
+fast recipe draws fresh trials. The loss is the MSE weighted by the task's loss mask
+(Keras ``sample_weight``). Callbacks do the rest:
+
+- ``keras.callbacks.TerminateOnNaN`` stops on a NaN loss (the last good model is kept);
+- :class:`TaskValidation` scores the task's own measure on validation trials;
+- :class:`RunRecorder` saves the best model, the history, and after every epoch a
+  checkpoint (weights + optimizer) and ``state.json``, the epoch's commit point, all
+  written atomically; it stops at the two-metric target or after ``patience`` epochs
+  without improvement.
+
+Keras' ``BackupAndRestore``/``CSVLogger``/``EarlyStopping`` don't fit: their files are not
+written atomically, and the early-stopping state would not survive a resume.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
 from flipflop import runs
-from flipflop.errors import FlipFlopError
-from flipflop.metrics import bit_accuracy, evaluate, mse
-from flipflop.models import CELLS, OPTIMIZERS, build_model
-from flipflop.tasks.flipflop import FlipFlopTask, check_positive_int
-
-# Named recipes; any field can still be overridden.
-RECIPES: dict[str, dict] = {
-    # The paper's published code: one 30,050-sample set, Adam 1e-4 with decay 1e-4, batch 128.
-    "paper": dict(optimizer="adam", batch_size=128, samples_per_epoch=30050, fresh_data=False, learning_rate=1e-4,
-                  decay=1e-4, clipnorm=None, io_lr_multiplier=1.0, epochs=20, curriculum_ms=()),
-    # Ours (see benchmarks/bench_training.py for the evidence): small batches of fresh
-    # trials; Muon steps of fixed spectral norm on the recurrent matrix, Adam at 2x on the rest.
-    # The rate depends on the cell (measured, README): the GRU and the CTRNN (alpha = dt/tau
-    # = 0.1) move their state by a fraction of W's effect per step and need 10x; the LSTM
-    # stalls at 1e-2 (bit accuracy ~0.83) and learns at 1e-3.
-    "fast": dict(optimizer="muon", batch_size=32, samples_per_epoch=2048, fresh_data=True,
-                 learning_rate={"simplernn": 1e-3, "lstm": 1e-3, "gru": 1e-2, "ctrnn": 1e-2},
-                 decay=2e-3, clipnorm=1.0, io_lr_multiplier=2.0, epochs=60, curriculum_ms=()),
-}
-
+from flipflop.cells import CELLS, cell_spec
+from flipflop.errors import FlipFlopError, param, validate_fields
+from flipflop.metrics import evaluate
+from flipflop.models import build_model
+from flipflop.recipes import OPTIMIZERS, RECIPES
+from flipflop.tasks import Task, make_task
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that determines a training run (times in ms live in ``task``)."""
+    """Everything that determines a training run (the task's times, in ms, live in ``task``).
 
-    cell: str = "simplernn"
-    units: int = 400
-    seed: int = 0
-    recipe: str = "fast"
-    optimizer: str = "muon"
-    batch_size: int = 32
-    samples_per_epoch: int = 2048
-    fresh_data: bool = True
-    learning_rate: float = 1e-3
-    decay: float = 2e-3
-    clipnorm: float | None = 1.0
-    io_lr_multiplier: float = 2.0
-    epochs: int = 60
-    curriculum_ms: tuple = ()  # sequence duration (ms) for the first epochs, one entry per epoch
-    val_samples: int = 512
-    target_accuracy: float = 0.999
-    target_mse: float = 0.02
-    patience: int = 10
-    task: dict = field(default_factory=lambda: FlipFlopTask().to_dict())
-    cell_kwargs: dict = field(default_factory=dict)
+    ``target_accuracy`` is the task's own performance measure (bit accuracy for the
+    flip-flop); both targets default to the task's ``default_target``.
+    """
+
+    cell: str = param("simplernn", kind="str", choices=tuple(CELLS), help="recurrent cell")
+    units: int = param(400, kind="int", low=1, help="recurrent units")
+    seed: int = param(0, kind="int", low=0, help="seed of weights and data")
+    recipe: str = param("fast", kind="str", choices=tuple(RECIPES), help="training recipe")
+    optimizer: str = param("muon", kind="str", choices=OPTIMIZERS, help="optimizer of the recurrent matrix")
+    batch_size: int = param(32, kind="int", low=1, help="trials per batch")
+    samples_per_epoch: int = param(2048, kind="int", low=1, help="training trials per epoch")
+    fresh_data: bool = param(True, kind="bool", help="fresh trials every epoch (else one shuffled set)")
+    learning_rate: float = param(1e-3, low=0, open_low=True, help="learning rate of the recurrent weights")
+    decay: float = param(2e-3, low=0, help="inverse-time decay: lr / (1 + decay * step)")
+    clipnorm: float | None = param(1.0, low=0, open_low=True, none=True, help="gradient norm clip")
+    io_lr_multiplier: float = param(2.0, low=0, open_low=True, help="rate multiplier of input/readout weights")
+    epochs: int = param(60, kind="int", low=1, help="maximum epochs")
+    curriculum_ms: tuple = param((), kind="floats", low=0, open_low=True, unit="ms",
+                                 help="trial duration of the first epochs, one entry per epoch")
+    val_samples: int = param(512, kind="int", low=1, help="validation trials")
+    target_accuracy: float | None = param(None, low=0, high=1, open_low=True, none=True,
+                                          help="stop at this validation performance (task default)")
+    target_mse: float | None = param(None, low=0, open_low=True, none=True,
+                                     help="... together with this validation MSE (task default)")
+    patience: int = param(10, kind="int", low=1, help="stop after this many epochs without improvement")
+    task: dict = dataclasses.field(default_factory=lambda: make_task().to_dict())
+    cell_kwargs: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "curriculum_ms", tuple(self.curriculum_ms))
-        if self.cell not in CELLS:
-            raise FlipFlopError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}")
-        if self.recipe not in RECIPES:
-            raise FlipFlopError(f"unknown recipe {self.recipe!r}; choose one of {', '.join(RECIPES)}")
-        if self.optimizer not in OPTIMIZERS:
-            raise FlipFlopError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-        for name in ("units", "batch_size", "samples_per_epoch", "epochs", "val_samples", "patience"):
-            check_positive_int(name, getattr(self, name))
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise FlipFlopError(f"seed must be a non-negative integer, got {self.seed!r}")
-        if not 0 < self.target_accuracy <= 1:
-            raise FlipFlopError(f"target_accuracy must be in (0, 1], got {self.target_accuracy}")
-        if not self.target_mse > 0:
-            raise FlipFlopError(f"target_mse must be > 0, got {self.target_mse}")
-        self.make_task()  # validates the task parameters
+        validate_fields(self)
+        task = self.make_task()  # validates the task parameters
+        object.__setattr__(self, "task", task.to_dict())
+        for name, default in zip(("target_accuracy", "target_mse"), task.default_target):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
         for ms in self.curriculum_ms:
             self.make_task(ms)
-        if self.cell == "ctrnn":  # the cell integrates with the task's step
-            dt = self.make_task().dt_ms
-            if self.cell_kwargs.get("dt_ms", dt) != dt:
-                raise FlipFlopError(f"ctrnn dt_ms ({self.cell_kwargs['dt_ms']}) must equal the task's dt_ms ({dt})")
-            object.__setattr__(self, "cell_kwargs", {**self.cell_kwargs, "dt_ms": dt})
+        spec = cell_spec(self.cell)
+        kwargs = dict(self.cell_kwargs)
+        if "dt_ms" in {f.name for f in fields(spec.params)}:  # the cell integrates with the task's step
+            if kwargs.get("dt_ms", task.dt_ms) != task.dt_ms:
+                raise FlipFlopError(f"{self.cell} dt_ms ({kwargs['dt_ms']}) must equal the task's dt_ms ({task.dt_ms})")
+            kwargs["dt_ms"] = task.dt_ms
+        spec.make_params(kwargs)  # validates the cell's own parameters
+        object.__setattr__(self, "cell_kwargs", kwargs)
+        if self.cell == "ctrnn":
             from flipflop.ctrnn import CTRNN
 
-            CTRNN(self.units, **self.cell_kwargs)  # validates tau, dt, Dale ratio, mask
-        elif self.cell_kwargs:
-            raise FlipFlopError(f"{', '.join(sorted(self.cell_kwargs))} only apply to the ctrnn cell")
+            CTRNN(self.units, **kwargs)  # cross-checks (dt <= tau, Dale ratio leaves both populations)
 
     @classmethod
-    def from_recipe(cls, recipe: str = "fast", **overrides) -> "TrainConfig":
-        """The named recipe's settings, then ``overrides`` (None values are ignored). A
-        recipe's per-cell learning rate is resolved for the chosen cell."""
+    def from_recipe(cls, recipe: str = "fast", **overrides: Any) -> "TrainConfig":
+        """The named recipe's settings, then ``overrides`` (None values are ignored). The
+        learning rate defaults to the cell registry's rate for this recipe."""
         if recipe not in RECIPES:
             raise FlipFlopError(f"unknown recipe {recipe!r}; choose one of {', '.join(RECIPES)}")
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -103,13 +100,28 @@ class TrainConfig:
         if unknown:
             raise FlipFlopError(f"unknown training parameter(s): {', '.join(sorted(unknown))}")
         params = {**RECIPES[recipe], **given}
-        if isinstance(params["learning_rate"], dict):  # an unknown cell is refused in __post_init__
-            params["learning_rate"] = params["learning_rate"].get(params.get("cell", cls.cell))
+        if "learning_rate" not in params:
+            params["learning_rate"] = cell_spec(params.get("cell", "simplernn")).rate(recipe)
         return cls(recipe=recipe, **params)
 
-    def make_task(self, duration_ms: float | None = None) -> FlipFlopTask:
-        task = FlipFlopTask.from_dict(self.task)
-        return task if duration_ms is None else replace(task, duration_ms=float(duration_ms))
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        """A config from ``to_dict``'s output (also the ``train`` entry of older run configs)."""
+        if not isinstance(d, dict):
+            raise FlipFlopError(f"a training config must be a mapping, got {type(d).__name__}")
+        unknown = set(d) - {f.name for f in fields(cls)}
+        if unknown:
+            raise FlipFlopError(f"unknown training parameter(s): {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+    def make_task(self, duration_ms: float | None = None) -> Task:
+        """The task, or a copy whose trials last ``duration_ms`` (a curriculum step)."""
+        task = make_task(self.task)
+        if duration_ms is None:
+            return task
+        if not hasattr(task, "duration_ms"):
+            raise FlipFlopError(f"curriculum_ms needs a task with a duration_ms; {task.name} has none")
+        return replace(task, duration_ms=float(duration_ms))
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -141,23 +153,20 @@ def versions() -> dict:
 
 
 def prepare_run_dir(config: TrainConfig, out: Path, force: bool = False) -> bool:
-    """Create or check ``out``; True if it holds a run of the same config to resume.
+    """Check ``out`` (creating nothing); True if it holds a run of the same config to resume.
 
     A different config in ``out`` is refused unless ``force`` (which clears our files).
     """
-    cfg_path = out / runs.CONFIG
-    if cfg_path.is_file():
+    if (out / runs.CONFIG).is_file():
         try:
-            saved = runs.read_json(cfg_path)["train"]
+            saved = TrainConfig.from_dict(runs.read_config(out)["train"]).to_dict()
         except (FlipFlopError, KeyError, TypeError):
             saved = None
         if saved == config.to_dict():
             return True
         if not force:
             raise FlipFlopError(f"{out} holds a run with a different config; use --force to overwrite it")
-        for p in list(out.glob("checkpoint-*.keras")) + [out / n for n in (
-                runs.MODEL, runs.INITIAL, runs.CONFIG, runs.HISTORY, runs.METRICS, runs.STATE)]:
-            p.unlink(missing_ok=True)
+        runs.clear_run(out)
     elif out.exists() and not out.is_dir():
         raise FlipFlopError(f"{out} exists and is not a directory")
     elif out.is_dir() and any(out.iterdir()) and not force:
@@ -165,21 +174,124 @@ def prepare_run_dir(config: TrainConfig, out: Path, force: bool = False) -> bool
     return False
 
 
-def epoch_data(config: TrainConfig, epoch: int, base=None):
-    """Training inputs and targets of ``epoch``: a function of (seed, epoch) only."""
+class EpochData:
+    """Training batches of each epoch as a ``keras.utils.PyDataset``: epoch ``e``'s trials
+    are a function of ``(seed, e)`` only, so a resumed run sees the same data."""
+
+    def __new__(cls, config: TrainConfig, task: Task, initial_epoch: int = 0):
+        import keras
+
+        class _EpochData(keras.utils.PyDataset):
+            def __init__(self) -> None:
+                super().__init__(workers=1, use_multiprocessing=False)
+                self.epoch, self._next = initial_epoch, initial_epoch
+                self._cached: tuple[int, tuple] | None = None
+                self._base = None if config.fresh_data else task.generate(config.samples_per_epoch,
+                                                                           [config.seed, 1])
+
+            def __len__(self) -> int:
+                return math.ceil(config.samples_per_epoch / config.batch_size)
+
+            def on_epoch_begin(self) -> None:
+                self.epoch, self._next = self._next, self._next + 1
+
+            def arrays(self, epoch: int) -> tuple:
+                if self._cached is None or self._cached[0] != epoch:
+                    self._cached = (epoch, epoch_arrays(config, task, epoch, self._base))
+                return self._cached[1]
+
+            def __getitem__(self, i: int) -> tuple:
+                part = slice(i * config.batch_size, (i + 1) * config.batch_size)
+                return tuple(a[part] for a in self.arrays(self.epoch))
+
+        return _EpochData()
+
+
+def epoch_arrays(config: TrainConfig, task: Task, epoch: int, base=None) -> tuple:
+    """Inputs, targets (and loss weights, unless every step weighs 1) of ``epoch``."""
     if config.fresh_data:
         duration = config.curriculum_ms[epoch] if epoch < len(config.curriculum_ms) else None
         trials = config.make_task(duration).generate(config.samples_per_epoch, [config.seed, 1, epoch])
+    else:
+        trials = base.subset(np.random.default_rng([config.seed, 3, epoch]).permutation(len(base)))
+    if np.all(trials.mask == 1):  # the flip-flop: plain MSE, as the paper trains
         return trials.inputs, trials.targets
-    perm = np.random.default_rng([config.seed, 3, epoch]).permutation(len(base.inputs))
-    return base.inputs[perm], base.targets[perm]
+    return trials.inputs, trials.targets, trials.mask
+
+
+def _callbacks(config: TrainConfig, task: Task, out: Path, state: dict, history: list[dict],
+               log: Callable[[str], None], verbose: int):
+    import keras
+
+    val = task.generate(config.val_samples, [config.seed, 2])
+    key = f"val_{task.metric}"
+
+    class TaskValidation(keras.callbacks.Callback):
+        """Adds the task's validation measures (``val_mse``, ``val_<metric>``) to the epoch logs."""
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if logs is not None and math.isfinite(logs.get("loss", math.nan)):
+                scores = task.score(self.model.predict(val.inputs, batch_size=256, verbose=0), val)
+                logs.update({"val_mse": scores["mse"], key: scores[task.metric]})
+
+    class RunRecorder(keras.callbacks.Callback):
+        """Best model, history, checkpoint and ``state.json`` after each epoch; target and patience stops."""
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self.t0 = time.perf_counter()
+            self.bar = keras.utils.Progbar(len_data, verbose=1) if verbose else None
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            if self.bar is not None:
+                self.bar.update(batch + 1, [("loss", (logs or {}).get("loss", math.nan))])
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            logs = logs or {}
+            loss = float(logs.get("loss", math.nan))
+            if not math.isfinite(loss):
+                state["diverged"] = f"loss became {loss} in epoch {epoch + 1}"
+                self.model.stop_training = True
+                return
+            row = {"epoch": epoch + 1, "loss": loss, "val_mse": float(logs["val_mse"]), key: float(logs[key]),
+                   "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
+                   "seconds": time.perf_counter() - self.t0}
+            history.append(row)
+            improved = row["val_mse"] < state["best_val_loss"]
+            if improved:
+                runs.save_model(self.model, out / runs.MODEL)
+            checkpoint = runs.checkpoint_name(epoch + 1)
+            runs.save_model(self.model, out / checkpoint)
+            runs.write_history(out / runs.HISTORY, history)
+            old = state["checkpoint"]
+            state.update({"epoch": epoch + 1, "checkpoint": checkpoint,
+                          "best_val_loss": min(row["val_mse"], state["best_val_loss"]),
+                          "wait": 0 if improved else state["wait"] + 1,
+                          "seconds": state["seconds"] + row["seconds"]})
+            runs.write_json(out / runs.STATE, {k: v for k, v in state.items() if k != "diverged"})  # commit point
+            if old and old != checkpoint:
+                (out / old).unlink(missing_ok=True)
+            log(f"epoch {epoch + 1}/{config.epochs}: loss {loss:.4f}  val_mse {row['val_mse']:.4f}  "
+                f"{key} {row[key]:.5f}  ({row['seconds']:.1f} s)")
+            if reached(config, task, [row]) or state["wait"] >= config.patience:
+                self.model.stop_training = True
+
+    len_data = math.ceil(config.samples_per_epoch / config.batch_size)
+    return TaskValidation(), RunRecorder()
+
+
+def reached(config: TrainConfig, task: Task, history: list[dict]) -> bool:
+    """True once a history row meets both targets (performance and MSE)."""
+    key = f"val_{task.metric}"
+    return any(r[key] >= config.target_accuracy and r["val_mse"] <= config.target_mse for r in history)
 
 
 def train(config: TrainConfig, out: str | Path, force: bool = False, verbose: int = 1,
           callbacks: list | None = None, log: Callable[[str], None] = print) -> TrainResult:
     """Train ``config`` into run directory ``out``, resuming a run of the same config there.
 
-    Raises ``TrainingDiverged`` (after keeping the last good model) if the loss turns NaN.
+    ``callbacks`` (Keras callbacks) see each epoch's logs, validation measures included,
+    before the epoch is committed to disk. Raises ``TrainingDiverged`` (after keeping the
+    last good model) if the loss turns NaN.
     """
     import keras
 
@@ -192,68 +304,39 @@ def train(config: TrainConfig, out: str | Path, force: bool = False, verbose: in
         return TrainResult(out, metrics["epochs_run"], metrics["reached_target"], metrics, 0.0)
 
     task = config.make_task()
-    val = task.generate(config.val_samples, [config.seed, 2])
-    base = None if config.fresh_data else task.generate(config.samples_per_epoch, [config.seed, 1])
     state = runs.read_json(out / runs.STATE) if resume and (out / runs.STATE).is_file() else None
     if state:
         model = runs.load_model(out / state["checkpoint"])
         history = [r for r in runs.read_history(out / runs.HISTORY) if r["epoch"] <= state["epoch"]]
         log(f"{out}: resuming after epoch {state['epoch']}")
     else:
-        out.mkdir(parents=True, exist_ok=True)
-        model = build_model(config.cell, config.units, task.n_bits, learning_rate=config.learning_rate,
-                            decay=config.decay, clipnorm=config.clipnorm,
-                            io_lr_multiplier=config.io_lr_multiplier, optimizer=config.optimizer, seed=config.seed,
-                            **config.cell_kwargs)
-        runs.write_json(out / runs.CONFIG, {
-            "source": "trained", "cell": config.cell, "units": config.units, "n_bits": task.n_bits,
-            "n_params": model.count_params(), "train": config.to_dict(), "versions": versions()})
+        model = build_model(config.cell, config.units, task.n_inputs, task.n_outputs,
+                            learning_rate=config.learning_rate, decay=config.decay, clipnorm=config.clipnorm,
+                            io_lr_multiplier=config.io_lr_multiplier, optimizer=config.optimizer,
+                            seed=config.seed, **config.cell_kwargs)
+        runs.ensure_writable_dir(out)
+        runs.write_config(out, {"source": "trained", "cell": config.cell, "units": config.units,
+                                "task": task.name, "n_inputs": task.n_inputs, "n_outputs": task.n_outputs,
+                                "n_params": model.count_params(), "train": config.to_dict(),
+                                "versions": versions()})
         runs.save_model(model, out / runs.INITIAL)
         history, state = [], {"epoch": 0, "best_val_loss": math.inf, "wait": 0, "checkpoint": None,
                               "seconds": 0.0}
 
-    reached = any(r["val_bit_accuracy"] >= config.target_accuracy and r["val_mse"] <= config.target_mse
-                  for r in history)
-    for epoch in range(state["epoch"], config.epochs):
-        if reached or state["wait"] >= config.patience:
-            break
-        t0 = time.perf_counter()
-        x, y = epoch_data(config, epoch, base)
-        fit = model.fit(x, y, batch_size=config.batch_size, epochs=epoch + 1, initial_epoch=epoch,
-                        shuffle=False, verbose=verbose,
-                        callbacks=[keras.callbacks.TerminateOnNaN(), *(callbacks or [])])
-        loss = fit.history["loss"][-1] if fit.history.get("loss") else math.nan
-        if not math.isfinite(loss):
-            raise TrainingDiverged(f"loss became {loss} in epoch {epoch + 1}; "
-                                   f"the last good model is kept in {out}")
-        outputs = model.predict(val.inputs, batch_size=256, verbose=0)
-        row = {"epoch": epoch + 1, "loss": loss, "val_mse": mse(outputs, val.targets),
-               "val_bit_accuracy": bit_accuracy(outputs, val.targets),
-               "learning_rate": float(keras.ops.convert_to_numpy(
-                   model.optimizer.learning_rate)), "seconds": time.perf_counter() - t0}
-        history.append(row)
-        improved = row["val_mse"] < state["best_val_loss"]
-        if improved:
-            runs.save_model(model, out / runs.MODEL)
-        reached = row["val_bit_accuracy"] >= config.target_accuracy and row["val_mse"] <= config.target_mse
-        checkpoint = f"checkpoint-{epoch + 1:04d}.keras"
-        runs.save_model(model, out / checkpoint)
-        runs.write_history(out / runs.HISTORY, history)
-        old = state["checkpoint"]
-        state = {"epoch": epoch + 1, "checkpoint": checkpoint,
-                 "best_val_loss": min(row["val_mse"], state["best_val_loss"]),
-                 "wait": 0 if improved else state["wait"] + 1,
-                 "seconds": state["seconds"] + row["seconds"]}
-        runs.write_json(out / runs.STATE, state)  # the commit point of this epoch
-        if old and old != checkpoint:
-            (out / old).unlink(missing_ok=True)
-        log(f"epoch {epoch + 1}/{config.epochs}: loss {loss:.4f}  val_mse {row['val_mse']:.4f}  "
-            f"val_bit_accuracy {row['val_bit_accuracy']:.5f}  ({row['seconds']:.1f} s)")
+    done = reached(config, task, history) or state["wait"] >= config.patience or state["epoch"] >= config.epochs
+    if not done:
+        validation, recorder = _callbacks(config, task, out, state, history, log, verbose)
+        model.fit(EpochData(config, task, state["epoch"]), epochs=config.epochs, initial_epoch=state["epoch"],
+                  shuffle=False, verbose=0,
+                  callbacks=[keras.callbacks.TerminateOnNaN(), validation, *(callbacks or []), recorder])
+        if "diverged" in state:
+            raise TrainingDiverged(f"{state['diverged']}; the last good model is kept in {out}")
 
     best = runs.load_model(out / runs.MODEL)
     metrics = {**evaluate(best, task, seed=config.seed + 10_000), "epochs_run": state["epoch"],
-               "reached_target": bool(reached), "train_seconds": state["seconds"]}
+               "reached_target": reached(config, task, history), "train_seconds": state["seconds"]}
     runs.write_json(out / runs.METRICS, metrics)
-    (out / state["checkpoint"]).unlink(missing_ok=True)
+    if state["checkpoint"]:
+        (out / state["checkpoint"]).unlink(missing_ok=True)
     (out / runs.STATE).unlink(missing_ok=True)
-    return TrainResult(out, state["epoch"], bool(reached), metrics, time.perf_counter() - start)
+    return TrainResult(out, state["epoch"], metrics["reached_target"], metrics, time.perf_counter() - start)

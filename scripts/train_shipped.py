@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from flipflop import runs
-from flipflop.report import compute_fixed_points, run_task
+from flipflop.fixed_point_search import compute_fixed_points
 from flipflop.reproduce import realisation_configs
 from flipflop.training import train
 
@@ -47,7 +47,7 @@ def main() -> None:
         result = train(config, path, verbose=0)
         slim(path)
         run = runs.load_run(path)
-        fps = compute_fixed_points(run.model(), run_task(run), path / "fixed_points.npz")
+        fps = compute_fixed_points(run.model(), run.task(), run.fixed_points_path)
         print(path, result.metrics, fps.summary(3), sep="\n", flush=True)
 
 

@@ -49,7 +49,7 @@ def test_model_of_wrong_input_size_is_refused(capsys, tmp_path, tiny_run):
     from flipflop.tasks.flipflop import FlipFlopTask
 
     model = runs.load_model(tiny_run.path)  # trained on 2 bits
-    with pytest.raises(FlipFlopError, match="model has 2 inputs and 2 outputs but the task has 3 bits"):
+    with pytest.raises(FlipFlopError, match="model has 2 inputs and 2 outputs but the flipflop task has 3 inputs"):
         evaluate(model, FlipFlopTask(n_bits=3))
 
 

@@ -92,9 +92,9 @@ def test_figures_command_errors(quick, tmp_path, capsys):
     assert "cannot write" in capsys.readouterr().err
 
 
-def test_figures_need_three_bits(tiny_run):
-    with pytest.raises(FlipFlopError, match="trained on 2 bits; these figures need 3"):
-        report.analyse_run(tiny_run.path)
+def test_a_two_bit_run_is_analysed_as_a_square(tiny_run):
+    a = report.analyse_run(tiny_run.path)
+    assert a.task.n_bits == 2 and a.cube.centroids.shape == (4, 3) and a.gate == "recurrent"
 
 
 def test_model_without_recurrent_layer_is_refused(tmp_path):

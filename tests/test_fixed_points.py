@@ -191,7 +191,7 @@ def numpy_lstm(model, hc, u):
 
 
 def _perturbed(cell: str, seed: int):
-    model = build_model(cell, units=8, n_bits=3, seed=seed)
+    model = build_model(cell, units=8, n_inputs=3, seed=seed)
     rng = np.random.default_rng(seed)
     layer = model.get_layer("recurrent")
     weights = layer.get_weights()

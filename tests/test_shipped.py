@@ -8,9 +8,10 @@ from conftest import PAPER_CHECKPOINTS
 
 from flipflop import runs
 from flipflop.metrics import score
-from flipflop.report import shipped_runs
+from flipflop.runs import shipped_runs
 from flipflop.reproduce import realisation_configs
 from flipflop.tasks.flipflop import FlipFlopTask
+from flipflop.training import TrainConfig
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SHIPPED = sorted(DATA.glob("simplernn-400-seed*"))
@@ -29,16 +30,17 @@ def test_shipped_network_beats_the_paper_bar(path):
     assert metrics["heldout"]["bit_accuracy"] >= 0.9994 and metrics["heldout"]["mse"] <= 0.013
     model = runs.load_model(path / runs.MODEL)
     assert model.count_params() == 162_403
-    series = score(model, FlipFlopTask().eight_state_series())  # measured again, not read back
+    task = FlipFlopTask()
+    series = score(model, task, task.eight_state_series())  # measured again, not read back
     np.testing.assert_allclose(series["bit_accuracy"], metrics["eight_state"]["bit_accuracy"], atol=1e-9)
     assert series["bit_accuracy"] >= 0.998
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
 def test_shipped_network_was_trained_as_reproduce_trains(path):
-    train = json.loads((path / runs.CONFIG).read_text())["train"]
+    train = runs.read_config(path)["train"]  # upgraded to the current config format
     assert train["recipe"] == "fast"
-    assert train == realisation_configs(seeds=[train["seed"]])[0].to_dict()
+    assert TrainConfig.from_dict(train).to_dict() == realisation_configs(seeds=[train["seed"]])[0].to_dict()
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +50,10 @@ def paper_eight_state():
         pytest.skip("../shared/reference/paper-checkpoint is absent")
     from flipflop.legacy import legacy_model
 
-    return score(legacy_model(path)[0], FlipFlopTask().eight_state_series())
+    return score(legacy_model(path)[0], FlipFlopTask(), FlipFlopTask().eight_state_series())
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
 def test_shipped_network_is_at_least_as_good_as_the_papers_on_the_8_state_series(path, paper_eight_state):
-    ours = score(runs.load_model(path / runs.MODEL), FlipFlopTask().eight_state_series())
+    ours = score(runs.load_model(path / runs.MODEL), FlipFlopTask(), FlipFlopTask().eight_state_series())
     assert ours["bit_accuracy"] >= paper_eight_state["bit_accuracy"]

@@ -71,6 +71,7 @@ class Task:
     name: ClassVar[str] = ""
     metric: ClassVar[str] = "accuracy"
     period_names: ClassVar[tuple[str, ...]] = ()
+    series_name: ClassVar[str] = "conditions"  # the key of ``analysis_series``' scores in metrics.json
     # The training target reached on validation trials: (performance, masked MSE).
     default_target: ClassVar[tuple[float, float]] = (0.999, 0.02)
 

@@ -41,6 +41,7 @@ class FlipFlopTask(Task):
     name: ClassVar[str] = "flipflop"
     metric: ClassVar[str] = "bit_accuracy"
     period_names: ClassVar[tuple[str, ...]] = ()
+    series_name: ClassVar[str] = "eight_state"
 
     n_bits: int = param(3, kind="int", low=1, help="number of independent bits (channels)")
     duration_ms: float = param(340.0, low=0, open_low=True, unit="ms", help="trial length")

@@ -1,0 +1,16 @@
+"""The named training recipes and the optimizers they use (no TensorFlow needed to read them)."""
+from __future__ import annotations
+
+OPTIMIZERS = ("adam", "muon")
+
+# Named recipes; any field can still be overridden. Each cell's learning rate per recipe
+# lives in the cell registry (flipflop.cells).
+RECIPES: dict[str, dict] = {
+    # The paper's published code: one 30,050-sample set, Adam 1e-4 with decay 1e-4, batch 128.
+    "paper": dict(optimizer="adam", batch_size=128, samples_per_epoch=30050, fresh_data=False,
+                  decay=1e-4, clipnorm=None, io_lr_multiplier=1.0, epochs=20, curriculum_ms=()),
+    # Ours (see benchmarks/bench_training.py for the evidence): small batches of fresh
+    # trials; Muon steps of fixed spectral norm on the recurrent matrix, Adam at 2x on the rest.
+    "fast": dict(optimizer="muon", batch_size=32, samples_per_epoch=2048, fresh_data=True,
+                 decay=2e-3, clipnorm=1.0, io_lr_multiplier=2.0, epochs=60, curriculum_ms=()),
+}
