@@ -9,7 +9,7 @@ from flipflop.errors import FlipFlopError
 
 def describe(path: str | Path) -> dict:
     """Cell, size, training config, metrics and recurrent spectrum of a run dir or ``.keras`` file."""
-    from flipflop.analysis import recurrent_layer, recurrent_matrix, spectrum
+    from flipflop.analysis import recurrent_layer, recurrent_matrix, shown_gate, spectrum
 
     path = Path(path)
     if not path.exists():
@@ -19,10 +19,12 @@ def describe(path: str | Path) -> dict:
     layer = recurrent_layer(model)
     spec = spectrum(recurrent_matrix(model))
     info = {"path": str(path), "cell": type(layer.cell).__name__, "units": int(layer.cell.units),
-            "n_bits": int(model.input_shape[-1]), "n_params": int(model.count_params()),
+            "n_inputs": int(model.input_shape[-1]), "n_outputs": int(model.output_shape[-1]),
+            "n_params": int(model.count_params()), "recurrent_block": shown_gate(model),
             "spectral_radius": float(spec.spectral_radius), "n_eigenvalues": int(spec.n_total),
             "n_outside_unit_circle": int(spec.n_outside)}
     if run:
+        info["task"] = run.task().name
         info["source"] = run.config.get("source", "trained")
         info["train"] = run.config.get("train")
         info["versions"] = run.config.get("versions")
@@ -35,8 +37,9 @@ def describe(path: str | Path) -> dict:
 
 def format_table(info: dict) -> str:
     """A readable two-column table of :func:`describe`'s result."""
-    rows = [("path", info["path"]), ("cell", info["cell"]), ("units", info["units"]),
-            ("bits", info["n_bits"]), ("parameters", f"{info['n_params']:,}")]
+    rows = [("path", info["path"])] + ([("task", info["task"])] if "task" in info else []) + [
+        ("cell", info["cell"]), ("units", info["units"]), ("inputs / outputs", f"{info['n_inputs']} / {info['n_outputs']}"),
+        ("parameters", f"{info['n_params']:,}")]
     if "status" in info:
         rows.append(("status", info["status"]))
     train = info.get("train") or {}
@@ -46,9 +49,12 @@ def format_table(info: dict) -> str:
     if info.get("epochs_run"):
         rows.append(("epochs run", info["epochs_run"]))
     for split, m in (info.get("metrics") or {}).items():
-        rows.append((f"{split} bit accuracy", f"{m['bit_accuracy']:.5f}"))
-        rows.append((f"{split} MSE", f"{m['mse']:.4f}"))
-    rows += [("spectral radius", f"{info['spectral_radius']:.4f}"),
-             ("eigenvalues |λ| > 1", f"{info['n_outside_unit_circle']} of {info['n_eigenvalues']}")]
+        for key, value in m.items():
+            if isinstance(value, float) and key != "seed":
+                rows.append((f"{split} {key.replace('_', ' ')}", f"{value:.5f}" if key != "mse" else f"{value:.4f}"))
+    block = info["recurrent_block"]
+    rows += [("recurrent matrix", "W_rec" if block == "recurrent" else f"the {block} block of the recurrent kernel"),
+             ("spectral radius", f"{info['spectral_radius']:.4f}"),
+             ("eigenvalues |λ| > 1.01", f"{info['n_outside_unit_circle']} of {info['n_eigenvalues']}")]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
