@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 
-import keras
+from flipflop.backend import keras
 import numpy as np
 import scipy.spatial
 from sklearn.decomposition import PCA, TruncatedSVD

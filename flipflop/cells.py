@@ -49,34 +49,34 @@ class CTRNNParams:
 
 
 def _initialisers(seed: int) -> dict:
-    import keras
+    from flipflop.backend import keras
 
     return dict(kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
                 recurrent_initializer=keras.initializers.Orthogonal(seed=seed + 1))
 
 
 def _simplernn(units: int, seed: int, **kwargs: Any):
-    import keras
+    from flipflop.backend import keras
 
     return keras.layers.SimpleRNN(units, activation="tanh", use_bias=False, return_sequences=True,
                                   name="recurrent", **_initialisers(seed), **kwargs)
 
 
 def _gru(units: int, seed: int, **kwargs: Any):
-    import keras
+    from flipflop.backend import keras
 
     layer = keras.layers.GRU(units, return_sequences=True, name="recurrent", **_initialisers(seed), **kwargs)
     return layer
 
 
 def _lstm(units: int, seed: int, **kwargs: Any):
-    import keras
+    from flipflop.backend import keras
 
     return keras.layers.LSTM(units, return_sequences=True, name="recurrent", **_initialisers(seed), **kwargs)
 
 
 def _ctrnn(units: int, seed: int, **kwargs: Any):
-    import keras
+    from flipflop.backend import keras
 
     from flipflop.ctrnn import CTRNN
 
@@ -88,7 +88,7 @@ def _ctrnn(units: int, seed: int, **kwargs: Any):
 def set_update_gate_bias(layer, value: float = GRU_UPDATE_BIAS) -> None:
     """Start a GRU's update gate z (Keras' first bias block, in both of its bias vectors)
     at ``value``: with z = sigmoid(2 * value) the state is held from the first step on."""
-    import keras
+    from flipflop.backend import keras
 
     cell = layer.cell
     bias = keras.ops.convert_to_numpy(cell.bias).copy()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -126,7 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     from flipflop.recipes import OPTIMIZERS, RECIPES
 
     parser = _Parser(prog="flipflop", description="Train and analyse flip-flop RNNs (Jarne's tutorial).")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's and Keras' own messages too (before the command)")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     p = sub.add_parser("train", help="train a network into a run directory (resumable)")
     _add_cell_args(p)
@@ -325,26 +326,20 @@ COMMANDS = {"train": cmd_train, "tasks": cmd_tasks, "inspect": cmd_inspect, "imp
             "reproduce": cmd_reproduce, "figures": cmd_figures, "fixed-points": cmd_fixed_points}
 
 
-def _import_keras_quietly() -> None:
-    """Import TensorFlow/Keras with C++ start-up chatter (absl, oneDNN notices) kept off
-    stderr, and TensorFlow's Python warnings (e.g. on retracing) below ERROR."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import keras  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-
-
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
-        _import_keras_quietly()
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:  # `flipflop` alone: the command list
+            parser.print_help()
+            return 0
+        if args.verbose:
+            os.environ["FLIPFLOP_VERBOSE"] = "1"
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only, no window
+        import flipflop.backend  # noqa: F401  (TensorFlow, quietly unless --verbose)
+
         return COMMANDS[args.command](args)
     except FlipFlopError as e:
         print(f"flipflop: error: {e}", file=sys.stderr)

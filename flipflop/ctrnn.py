@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 
-import keras
 import numpy as np
-from keras import ops
 
+from flipflop.backend import keras
 from flipflop.errors import FlipFlopError
 from flipflop.errors import check_positive_int
+
+ops = keras.ops
 
 
 def n_excitatory(units: int, dale_ratio: float) -> int:

@@ -37,9 +37,9 @@ import zipfile
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import keras
+from flipflop.backend import keras
 import numpy as np
-import tensorflow as tf
+from flipflop.backend import tf
 
 from flipflop.analysis import recurrent_layer as find_recurrent_layer
 from flipflop.errors import FlipFlopError

@@ -47,7 +47,7 @@ def read_legacy(path: str | Path) -> tuple[dict, dict[str, dict[str, np.ndarray]
 
 
 def _layer(spec: dict, return_sequences: bool = True):
-    import keras
+    from flipflop.backend import keras
 
     kind, c = spec["class_name"], spec["config"]
     if kind in _RECURRENT:
@@ -66,7 +66,7 @@ def _layer(spec: dict, return_sequences: bool = True):
 
 def legacy_model(path: str | Path):
     """Rebuild a Keras 2 HDF5 Sequential RNN + Dense model in Keras 3, weights included."""
-    import keras
+    from flipflop.backend import keras
 
     from flipflop.models import compile_model
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-import keras
+from flipflop.backend import keras
 
 from flipflop.cells import cell_spec
 from flipflop.errors import FlipFlopError, check_positive_int

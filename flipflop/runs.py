@@ -141,7 +141,7 @@ def save_model(model, path: str | os.PathLike) -> None:
 
 def load_model(path: str | os.PathLike, compile: bool = True):
     """Load a ``.keras`` model (our custom cells included); bad files are a FlipFlopError."""
-    import keras
+    from flipflop.backend import keras
 
     import flipflop.models  # noqa: F401  (registers LayerwiseAdam)
     from flipflop.cells import register_all

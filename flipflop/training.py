@@ -143,8 +143,8 @@ class TrainingDiverged(RuntimeError):
 
 
 def versions() -> dict:
-    import keras
-    import tensorflow as tf
+    from flipflop.backend import keras
+    from flipflop.backend import tf
 
     from flipflop import __version__
 
@@ -179,7 +179,7 @@ class EpochData:
     are a function of ``(seed, e)`` only, so a resumed run sees the same data."""
 
     def __new__(cls, config: TrainConfig, task: Task, initial_epoch: int = 0):
-        import keras
+        from flipflop.backend import keras
 
         class _EpochData(keras.utils.PyDataset):
             def __init__(self) -> None:
@@ -221,7 +221,7 @@ def epoch_arrays(config: TrainConfig, task: Task, epoch: int, base=None) -> tupl
 
 def _callbacks(config: TrainConfig, task: Task, out: Path, state: dict, history: list[dict],
                log: Callable[[str], None], verbose: int):
-    import keras
+    from flipflop.backend import keras
 
     val = task.generate(config.val_samples, [config.seed, 2])
     key = f"val_{task.metric}"
@@ -293,7 +293,7 @@ def train(config: TrainConfig, out: str | Path, force: bool = False, verbose: in
     before the epoch is committed to disk. Raises ``TrainingDiverged`` (after keeping the
     last good model) if the loss turns NaN.
     """
-    import keras
+    from flipflop.backend import keras
 
     out = Path(out)
     resume = prepare_run_dir(config, out, force)

@@ -97,3 +97,27 @@ def test_legacy_import_cli(capsys, tmp_path, paper_checkpoint):
     assert info["spectral_radius"] == pytest.approx(1.082, abs=0.01)
     code, _, err = run_cli(capsys, "import-legacy", paper_checkpoint, "--out", tmp_path / "paper")
     assert code == 2 and "not empty" in err
+
+
+def test_import_is_quiet_and_bare_command_lists_commands(tmp_path):
+    code = "import flipflop.training, flipflop.fixed_points, flipflop.pipeline"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stderr == "" and proc.stdout == ""
+    proc = subprocess.run([sys.executable, "-m", "flipflop.cli"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert all(c in proc.stdout for c in ("train", "tasks", "inspect", "reproduce", "figures", "fixed-points"))
+
+
+def test_cli_prints_only_our_lines(tiny_run):
+    proc = subprocess.run([sys.executable, "-m", "flipflop.cli", "inspect", str(tiny_run.path)],
+                          capture_output=True, text=True, env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": ""})
+    assert proc.returncode == 0 and proc.stderr == "" and "spectral radius" in proc.stdout
+
+
+def test_help_states_defaults_and_choices(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    for text in ("simplernn, gru, lstm, ctrnn", "fast (default", "paper (Adam 1e-4, batch 128", "2048 per epoch",
+                 "--sigma-rec", "(default 0.0)", "--dale", "(default none)", "--tau", "100.0 ms"):
+        assert text in out, text
