@@ -114,7 +114,8 @@ def test_cli_prints_only_our_lines(tiny_run):
     assert proc.returncode == 0 and proc.stderr == "" and "spectral radius" in proc.stdout
 
 
-def test_help_states_defaults_and_choices(capsys):
+def test_help_states_defaults_and_choices(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")  # one help line per flag
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     out = capsys.readouterr().out
