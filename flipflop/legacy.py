@@ -103,6 +103,7 @@ def import_legacy(path: str | Path, out: str | Path, initial: str | Path | None 
                   force: bool = False, evaluate_metrics: bool = True) -> Path:
     """Write a run directory for the legacy checkpoint ``path`` (and its untrained ``initial``)."""
     from flipflop.metrics import evaluate
+    from flipflop.tasks import make_task
     from flipflop.training import versions
 
     out = Path(out)
@@ -113,9 +114,10 @@ def import_legacy(path: str | Path, out: str | Path, initial: str | Path | None 
     runs.save_model(model, out / runs.MODEL)
     if init_model is not None:
         runs.save_model(init_model, out / runs.INITIAL)
-    runs.write_json(out / runs.CONFIG, {"source": "legacy", "cell": info["cell"], "units": info["units"],
-                                        "n_bits": info["n_bits"], "n_params": model.count_params(),
-                                        "legacy": info, "versions": versions()})
-    metrics = evaluate(model) if evaluate_metrics else {}
+    task = make_task({"name": "flipflop", "n_bits": info["n_bits"]})  # the paper's task
+    runs.write_config(out, {"source": "legacy", "cell": info["cell"], "units": info["units"],
+                            "task": task.to_dict(), "n_inputs": task.n_inputs, "n_outputs": task.n_outputs,
+                            "n_params": model.count_params(), "legacy": info, "versions": versions()})
+    metrics = evaluate(model, task) if evaluate_metrics else {}
     runs.write_json(out / runs.METRICS, {**metrics, "imported": True})
     return out

@@ -212,6 +212,8 @@ class Run:
         train = self.config.get("train")
         if isinstance(train, dict) and isinstance(train.get("task"), dict):
             return make_task(train["task"])
+        if isinstance(self.config.get("task"), dict):  # an imported network's task
+            return make_task(self.config["task"])
         return make_task({"name": self.config.get("task", "flipflop"),
                           **({"n_bits": int(self.config["n_bits"])} if "n_bits" in self.config else {})})
 

@@ -49,3 +49,31 @@ def test_bad_legacy_files(tmp_path):
         f.create_dataset("x", data=np.zeros(3))
     with pytest.raises(FlipFlopError, match="no model config"):
         legacy_model(weights_only)
+
+
+def test_synthetic_keras2_checkpoint_imports_exactly(keras2_checkpoint, tmp_path):
+    """Runs without ../shared: a file with the paper's HDF5 layout, made by the tests."""
+    path, arrays = keras2_checkpoint
+    model, info = legacy_model(path)
+    assert info["cell"] == "simplernn" and info["units"] == 16 and info["keras_version"] == "2.3.1"
+    np.testing.assert_array_equal(model.get_layer("recurrent").cell.recurrent_kernel.numpy(),
+                                  arrays["recurrent_kernel"])
+    x = np.random.default_rng(1).normal(size=(1, 20, 3)).astype(np.float32)
+    h, ys = np.zeros(16, np.float32), []
+    for t in range(20):
+        h = np.tanh(x[0, t] @ arrays["kernel"] + h @ arrays["recurrent_kernel"])
+        ys.append(h @ arrays["out_kernel"] + arrays["out_bias"])
+    np.testing.assert_allclose(model.predict(x, verbose=0)[0], np.array(ys), atol=1e-5)
+    out = import_legacy(path, tmp_path / "synthetic", evaluate_metrics=True)
+    run = runs.load_run(out)
+    assert run.config["source"] == "legacy" and run.task().n_bits == 3
+    assert set(run.metrics) >= {"heldout", "eight_state"} and run.model().count_params() == 3 * 16 + 16 * 16 + 16 * 3 + 3
+
+
+def test_legacy_import_cli_without_shared(keras2_checkpoint, tmp_path):
+    from flipflop.cli import main
+
+    path, _ = keras2_checkpoint
+    assert main(["import-legacy", str(path), "--out", str(tmp_path / "r"), "--no-eval"]) == 0
+    assert main(["inspect", str(tmp_path / "r")]) == 0
+    assert main(["import-legacy", str(path), "--out", str(tmp_path / "r")]) == 2  # not empty
