@@ -169,18 +169,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reproduce", help="train the four realisations and draw every figure (the main job)")
     p.add_argument("--cell", default="simplernn", help="simplernn (default), gru, lstm or ctrnn")
     p.add_argument("--seeds", default="0,1,2,3", help="comma-separated seeds (default 0,1,2,3)")
-    p.add_argument("--runs", type=Path, default=Path("runs"), help="where runs go (default runs/)")
-    p.add_argument("--out", type=Path, default=Path("figures"), help="figure folder (default figures/)")
-    p.add_argument("--format", default="png", help="png (default), pdf, or png,pdf")
-    p.add_argument("--reference", type=Path, help="a run (e.g. the imported paper network) drawn alongside")
+    p.add_argument("--runs", type=Path, default=Path("flipflop-out/runs"),
+                   help="where runs go (default flipflop-out/runs in the working directory)")
+    p.add_argument("--out", type=Path, default=Path("flipflop-out/figures"),
+                   help="figure folder (default flipflop-out/figures in the working directory)")
+    p.add_argument("--format", default="png", help="png (default), pdf, svg, or a list such as png,pdf")
+    p.add_argument("--paper", type=Path, help="the paper's ff_3b_weights-20.hdf5 or its folder (default: "
+                   "$FLIPFLOP_PAPER_CHECKPOINT, ./paper-checkpoint/; drawn alongside when found)")
+    p.add_argument("--reference", type=Path, help="an imported run drawn alongside instead of the paper's")
     p.add_argument("--recipe", default="fast", help="fast (default) or paper")
     p.add_argument("--no-fixed-points", action="store_true", help="skip the fixed-point analysis")
     p.add_argument("--quick", action="store_true", help="tiny networks and short trials: a smoke test")
 
     p = sub.add_parser("figures", help="draw every figure and REPORT.md from existing runs")
     p.add_argument("--runs", type=Path, nargs="+", help="run directories (default: the shipped networks)")
-    p.add_argument("--out", type=Path, default=Path("figures"), help="figure folder (default figures/)")
-    p.add_argument("--format", default="png", help="png (default), pdf, or png,pdf")
+    p.add_argument("--out", type=Path, default=Path("flipflop-out/figures"),
+                   help="figure folder (default flipflop-out/figures in the working directory)")
+    p.add_argument("--format", default="png", help="png (default), pdf, svg, or a list such as png,pdf")
     p.add_argument("--reference", type=Path, help="a run (e.g. the imported paper network) drawn alongside")
     p.add_argument("--fixed-points", action="store_true",
                    help="compute fixed points for runs that have no cached fixed_points.npz")
@@ -209,7 +214,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
     reproduce(args.cell, _int_list(args.seeds, "--seeds"), args.runs, args.out, parse_formats(args.format),
               quick=args.quick, recipe=args.recipe, reference=args.reference,
-              fixed_points=not args.no_fixed_points)
+              fixed_points=not args.no_fixed_points, paper=args.paper)
     return 0
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from flipflop import report
-from flipflop.runs import ensure_writable_dir
+from flipflop.errors import FlipFlopError
+from flipflop.runs import METRICS, ensure_writable_dir
 from flipflop.tasks.flipflop import FlipFlopTask
 from flipflop.training import TrainConfig, train
 
@@ -33,14 +34,73 @@ def realisation_configs(cell: str = "simplernn", seeds: Sequence[int] = (0, 1, 2
     return [TrainConfig.from_recipe(recipe, cell=cell, seed=seed, **extra) for seed in seeds]
 
 
-def reproduce(cell: str = "simplernn", seeds: Sequence[int] = (0, 1, 2, 3), runs_dir: str | Path = "runs",
-              out: str | Path = "figures", formats: Sequence[str] = ("png",), quick: bool = False,
+OUTPUT = Path("flipflop-out")  # the default output folder, in the working directory
+PAPER_FILE = "ff_3b_weights-20.hdf5"
+PAPER_INITIAL = "_N_00_initial.hdf5"
+# Where the paper's checkpoint is looked for when --paper is not given (README: how to get it).
+PAPER_SEARCH = ("FLIPFLOP_PAPER_CHECKPOINT", Path("paper-checkpoint"),
+                Path(__file__).resolve().parents[2] / "shared" / "reference" / "paper-checkpoint")
+
+
+def find_paper_checkpoint(given: str | Path | None = None) -> Path | None:
+    """The paper's epoch-20 checkpoint: ``given`` (a file or its folder; missing is an error),
+    else ``$FLIPFLOP_PAPER_CHECKPOINT``, ``./paper-checkpoint/`` or the reference folder."""
+    import os
+
+    if given is not None:
+        path = Path(given)
+        path = path / PAPER_FILE if path.is_dir() else path
+        if not path.is_file():
+            raise FlipFlopError(f"no paper checkpoint at {given} (expected {PAPER_FILE} or its folder)")
+        return path
+    for place in PAPER_SEARCH:
+        folder = Path(os.environ.get(place, "")) if isinstance(place, str) else place
+        if str(folder) not in ("", ".") and (folder / PAPER_FILE).is_file():
+            return folder / PAPER_FILE
+    return None
+
+
+def _check_seeds(seeds: Sequence[int]) -> list[int]:
+    seeds = list(seeds)
+    if not seeds:
+        raise FlipFlopError("--seeds is empty; give e.g. 0,1,2,3")
+    for s in seeds:
+        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
+            raise FlipFlopError(f"--seeds must be non-negative integers, got {s!r}")
+    if len(set(seeds)) != len(seeds):
+        raise FlipFlopError(f"--seeds repeats a seed: {seeds}")
+    return seeds
+
+
+def reproduce(cell: str = "simplernn", seeds: Sequence[int] = (0, 1, 2, 3), runs_dir: str | Path = OUTPUT / "runs",
+              out: str | Path = OUTPUT / "figures", formats: Sequence[str] = ("png",), quick: bool = False,
               recipe: str = "fast", reference: str | Path | None = None, fixed_points: bool = True,
-              log: Callable[[str], None] = print) -> list[Path]:
-    """Train (or reuse) one run per seed in ``runs_dir``, then write figures and REPORT.md to ``out``."""
+              paper: str | Path | None = None, log: Callable[[str], None] = print) -> list[Path]:
+    """Train (or reuse) one run per seed in ``runs_dir``, then write figures and REPORT.md to ``out``.
+
+    The paper's network joins every figure and table when its checkpoint is found
+    (:func:`find_paper_checkpoint`; ``reference`` names an imported run instead).
+    Everything is validated before any folder is created.
+    """
     t0 = time.perf_counter()
+    configs = realisation_configs(cell, _check_seeds(seeds), quick, recipe)  # validates cell and recipe
+    paper_file = None if reference is not None or quick else find_paper_checkpoint(paper)
+    runs_dir, out = Path(runs_dir), Path(out)
+    for folder in (runs_dir, out):
+        if folder.exists() and not folder.is_dir():
+            raise FlipFlopError(f"{folder} exists and is not a folder")
     runs_dir, _ = ensure_writable_dir(runs_dir), ensure_writable_dir(out)
-    configs = realisation_configs(cell, seeds, quick, recipe)
+    if paper_file is not None:
+        reference = runs_dir / "paper-epoch20"
+        if not (reference / METRICS).is_file():
+            from flipflop.legacy import import_legacy
+
+            initial = paper_file.parent / PAPER_INITIAL
+            import_legacy(paper_file, reference, initial=initial if initial.is_file() else None, force=True)
+        log(f"the paper's network: {paper_file} (imported into {reference})")
+    elif reference is None and not quick:
+        log("the paper's checkpoint was not found (give --paper PATH; the README says where to get it): "
+            "the figures and REPORT have no paper row")
     total = len(configs) + 1
     paths, timings = [], {}
     for i, config in enumerate(configs, 1):
@@ -58,4 +118,6 @@ def reproduce(cell: str = "simplernn", seeds: Sequence[int] = (0, 1, 2, 3), runs
                                        fixed_points=fixed_points, log=log,
                                        fixed_points_for=1, timings=timings)
     log(f"done in {time.perf_counter() - t0:.0f} s (figures {time.perf_counter() - t:.0f} s)")
+    log(f"runs: {runs_dir}")
+    log(f"figures and REPORT: {out / 'REPORT.md'}")
     return written
