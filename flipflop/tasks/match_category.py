@@ -39,16 +39,17 @@ class MatchCategoryTask(DecisionTask):
     has one trial per sample x test direction); a 16-unit von Mises ring (2 units cannot
     separate directions near the boundary); a 100 ms grace period at the test onset.
 
-    Default target (0.95 accuracy, 0.05 masked MSE): every direction is at least 15 deg from
-    the boundary, which the noisy ring still resolves (the category is a linear readout of
-    the ring), so near-perfect performance is reachable.
+    Default target (0.95 accuracy, 0.03 masked MSE): every direction is at least 15 deg from
+    the boundary, and a population-vector decoder of the noisy ring (summed over each
+    stimulus) gets every sample and test category right (20,000 trials, measured), so
+    near-perfect performance is reachable; what remains hard is holding the category.
     """
 
     name: ClassVar[str] = "match_category"
     period_names: ClassVar[tuple[str, ...]] = ("fixation", "sample", "delay", "test")
     stimulus_periods: ClassVar[tuple[str, ...]] = ("sample", "test")
     response_period: ClassVar[str] = "test"
-    default_target: ClassVar[tuple[float, float]] = (0.95, 0.05)
+    default_target: ClassVar[tuple[float, float]] = (0.95, 0.03)
 
     fixation_ms: float = param(200.0, low=0, unit="ms", help="fixation before the sample")
     sample_ms: float = param(650.0, low=0, unit="ms", help="sample motion")

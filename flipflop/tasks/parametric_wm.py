@@ -36,15 +36,16 @@ class ParametricWMTask(DecisionTask):
     variable delays force a stable memory rather than a timed one); a 300 ms decision
     period with a 100 ms grace period.
 
-    Default target (0.95 accuracy, 0.05 masked MSE): pairs differ by 8 Hz, i.e. 0.167 in
-    input units, against a noise of 0.045 on the mean of a 500 ms stimulus, so the ideal
-    observer is right ~99 % of the time.
+    Default target (0.95 accuracy, 0.03 masked MSE): pairs differ by 8 Hz, i.e. 0.167 in
+    input units, against a noise of 0.045 on the mean of a 500 ms stimulus; the ideal
+    observer scores 0.995 and its posterior outputs a masked MSE of 0.0008 (measured), so
+    the target leaves room for a drifting memory.
     """
 
     name: ClassVar[str] = "parametric_wm"
     period_names: ClassVar[tuple[str, ...]] = ("fixation", "stimulus1", "delay", "stimulus2", "decision")
     stimulus_periods: ClassVar[tuple[str, ...]] = ("stimulus1", "stimulus2")
-    default_target: ClassVar[tuple[float, float]] = (0.95, 0.05)
+    default_target: ClassVar[tuple[float, float]] = (0.95, 0.03)
 
     fixation_ms: float = param(200.0, low=0, unit="ms", help="fixation before f1")
     stimulus1_ms: float = param(500.0, low=0, unit="ms", help="first vibration (f1)")
