@@ -109,11 +109,11 @@ def match_category(task: Task, choice: np.ndarray, broke: np.ndarray, conditions
     near = distance <= NEAR_BOUNDARY_DEG + 1e-9
     return {"categories": [{"sample_cat": int(r["key"][0]), "test_cat": int(r["key"][1]),
                             "accuracy": r["accuracy"], "n": r["n"]} for r in rows],
-            "boundary": {"near_deg": NEAR_BOUNDARY_DEG,
-                         "near": {"accuracy": float(correct[near].mean()) if near.any() else None, "n": int(near.sum())},
-                         "away": {"accuracy": float(correct[~near].mean()) if (~near).any() else None,
-                                  "n": int((~near).sum())}}}
+            "boundary": {"near_deg": NEAR_BOUNDARY_DEG, "near": _rate(correct[near]), "away": _rate(correct[~near])}}
 
+
+def _rate(correct: np.ndarray) -> dict:
+    return {"accuracy": float(correct.mean()) if correct.size else None, "n": int(correct.size)}
 
 ANALYSES: dict[str, Callable[[Task, np.ndarray, np.ndarray, dict], dict]] = {
     "perceptual_dm": perceptual_dm,

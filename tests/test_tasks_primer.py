@@ -209,6 +209,7 @@ BAD = [
     (PerceptualDMTask, {"dt_ms": 0.0}, "dt_ms"),
     (PerceptualDMTask, {"sigma": -1.0}, "sigma"),
     (ContextDMTask, {"coherences": (-5.0,)}, "coherences"),
+    (ContextDMTask, {"coherences": (0.0, 0.0)}, "nonzero"),
     (ContextDMTask, {"fixation_ms": "long"}, "fixation_ms"),
     (ParametricWMTask, {"pairs_hz": (18.0, 18.0)}, "f1 == f2"),
     (ParametricWMTask, {"pairs_hz": (18.0, 10.0, 22.0)}, "pairs"),

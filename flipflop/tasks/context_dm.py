@@ -8,7 +8,7 @@ import numpy as np
 
 from flipflop.errors import param
 from flipflop.tasks.base import Channel
-from flipflop.tasks.decision import DecisionTask, put, signed_draw, signed_levels
+from flipflop.tasks.decision import DecisionTask, check_levels, put, signed_draw, signed_levels
 
 CONTEXTS = ("motion", "colour")
 
@@ -53,6 +53,10 @@ class ContextDMTask(DecisionTask):
     decision_ms: float = param(300.0, low=0, unit="ms", help="response period after the go cue")
     coherences: tuple[float, ...] = param((5.0, 15.0, 50.0), kind="floats", low=0, high=100, unit="%",
                                           help="unsigned coherences of each modality, drawn uniformly, random signs")
+
+    def check(self) -> None:
+        super().check()
+        check_levels("coherences", self.coherences)
 
     def stimulus_channels(self) -> tuple[Channel, ...]:
         return (Channel("motion 1", "0.5 + m/200 during the stimulus (m: signed motion coherence, %), plus noise"),

@@ -23,14 +23,15 @@ different lengths when a period's duration varies; the batch is as long as its l
 
 Scoring (:meth:`DecisionTask.choices`): the choice is the argmax of the mean choice
 outputs over the weighted response steps (after the grace period); a choice output above
-``fix_threshold`` before the go cue is a fixation break, an error whatever the choice.
+``fix_threshold`` before the go cue is a fixation break, an error whatever the choice
+(the fixation output itself is not read: the loss already pulls it to its target).
 Accuracy is the fraction of trials, among those that have a correct answer, that are
 answered correctly without a fixation break.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterator
 
 import numpy as np
 
@@ -192,7 +193,7 @@ class DecisionTask(Task):
                 inputs[trials, start:stop, 1:1 + k] += std * rng.standard_normal(shape, dtype=np.float32)
 
 
-def blocks(periods: dict, period: str):
+def blocks(periods: dict, period: str) -> Iterator[tuple[np.ndarray | slice, int, int]]:
     """The trials sharing each distinct ``[start, stop)`` of ``period``, as (trials, start,
     stop) in increasing order; trials is an index array, or ``slice(None)`` for all.
     Writing a period block by block touches only its steps (a short loop over onsets)."""
@@ -225,6 +226,12 @@ def signed_levels(levels: tuple[float, ...]) -> np.ndarray:
     """The sorted signed values +-level (0 once) of unsigned ``levels``."""
     levels = np.asarray(levels, np.float64)
     return np.unique(np.concatenate([-levels, levels]) + 0.0)  # + 0.0 turns -0.0 into 0.0
+
+
+def check_levels(name: str, levels: tuple[float, ...]) -> None:
+    """Refuse a list of evidence levels without a nonzero one (no trial would have an answer)."""
+    if not any(levels):
+        raise FlipFlopError(f"{name} must include a nonzero level, got {list(levels)!r}")
 
 
 def _low(ms: float | tuple[float, float]) -> float:

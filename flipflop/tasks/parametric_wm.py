@@ -92,7 +92,8 @@ class ParametricWMTask(DecisionTask):
 
     @staticmethod
     def _labels(pairs: np.ndarray) -> dict[str, np.ndarray]:
-        return {"f1": pairs[:, 0].copy(), "f2": pairs[:, 1].copy(), "choice": (pairs[:, 0] < pairs[:, 1]).astype(np.int64)}
+        f1, f2 = pairs[:, 0].copy(), pairs[:, 1].copy()
+        return {"f1": f1, "f2": f2, "choice": (f1 < f2).astype(np.int64)}
 
     def fill_inputs(self, inputs: np.ndarray, conditions: dict, periods: dict) -> None:
         put(inputs, periods, "stimulus1", slice(1, 2), self.encode(conditions["f1"])[:, None])

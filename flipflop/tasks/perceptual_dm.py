@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from flipflop.errors import param
-from flipflop.tasks.decision import DecisionTask, put, signed_draw, signed_levels
+from flipflop.tasks.decision import DecisionTask, check_levels, put, signed_draw, signed_levels
 from flipflop.tasks.base import Channel
 
 
@@ -24,7 +24,8 @@ class PerceptualDMTask(DecisionTask):
     Outputs: ``fixation``, ``choice 1``, ``choice 2`` (targets, mask and scoring: see
     :mod:`flipflop.tasks.decision`). A zero-coherence trial has no correct answer: its
     target is a random choice (as the monkeys were rewarded at random) and the accuracy
-    leaves it out. Conditions: ``coherence`` (signed, %), ``choice`` (0: choice 1).
+    leaves it out (the analysis set has one zero-coherence trial, labelled choice 1).
+    Conditions: ``coherence`` (signed, %), ``choice`` (0: choice 1).
 
     Departures from neurogym's PerceptualDecisionMaking (fixation 100, stimulus 2000,
     delay 0, decision 100 ms at dt 100 ms, sigma 1): dt 20 ms (the primer's); a 1000 ms
@@ -49,6 +50,10 @@ class PerceptualDMTask(DecisionTask):
     decision_ms: float = param(300.0, low=0, unit="ms", help="response period after the go cue")
     coherences: tuple[float, ...] = param((0.0, 6.4, 12.8, 25.6, 51.2), kind="floats", low=0, high=100, unit="%",
                                           help="unsigned motion coherences, drawn uniformly, each with a random sign")
+
+    def check(self) -> None:
+        super().check()
+        check_levels("coherences", self.coherences)
 
     def stimulus_channels(self) -> tuple[Channel, ...]:
         return (Channel("evidence 1", "0.5 + c/200 during the stimulus (c: signed coherence, %), plus noise"),
