@@ -149,7 +149,7 @@ def test_perceptual_dm_inputs_and_zero_coherence():
 
 
 def test_context_dm_cue_and_rule():
-    task = ContextDMTask()
+    task = ContextDMTask(delay_ms=(300.0, 900.0))
     trials = task.generate(3000, seed=4)
     cond = trials.conditions
     live = np.arange(trials.inputs.shape[1])[None] < trials.periods["decision"][:, 1:]
