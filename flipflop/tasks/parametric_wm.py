@@ -39,7 +39,8 @@ class ParametricWMTask(DecisionTask):
     Default target (0.95 accuracy, 0.03 masked MSE): pairs differ by 8 Hz, i.e. 0.167 in
     input units, against a noise of 0.045 on the mean of a 500 ms stimulus; the ideal
     observer scores 0.995 and its posterior outputs a masked MSE of 0.0008 (measured), so
-    the target leaves room for a drifting memory.
+    the target leaves room for a drifting memory. A GRU-64 (Adam 3e-3, batches of 64, CPU)
+    passed it after 5 x 4096 training trials (validation accuracy 0.99).
     """
 
     name: ClassVar[str] = "parametric_wm"
