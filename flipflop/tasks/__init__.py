@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from flipflop.errors import FlipFlopError
 from flipflop.tasks.base import Channel, Task, Trials, masked_mse, period_mask, sequential_periods
+from flipflop.tasks.context_dm import ContextDMTask
 from flipflop.tasks.flipflop import FlipFlopTask
+from flipflop.tasks.match_category import MatchCategoryTask
+from flipflop.tasks.parametric_wm import ParametricWMTask
+from flipflop.tasks.perceptual_dm import PerceptualDMTask
 
 TASKS: dict[str, type[Task]] = {
     FlipFlopTask.name: FlipFlopTask,
+    PerceptualDMTask.name: PerceptualDMTask,
+    ContextDMTask.name: ContextDMTask,
+    ParametricWMTask.name: ParametricWMTask,
+    MatchCategoryTask.name: MatchCategoryTask,
 }
 DEFAULT_TASK = FlipFlopTask.name
 
@@ -35,5 +43,6 @@ def make_task(spec: "dict | Task | str | None" = None) -> Task:
     return task_class(spec.get("name", DEFAULT_TASK)).from_dict(spec)
 
 
-__all__ = ["TASKS", "DEFAULT_TASK", "Channel", "FlipFlopTask", "Task", "Trials", "make_task", "masked_mse",
-           "period_mask", "sequential_periods", "task_class"]
+__all__ = ["TASKS", "DEFAULT_TASK", "Channel", "ContextDMTask", "FlipFlopTask", "MatchCategoryTask",
+           "ParametricWMTask", "PerceptualDMTask", "Task", "Trials", "make_task", "masked_mse", "period_mask",
+           "sequential_periods", "task_class"]
