@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 from flipflop import report
 from flipflop.errors import FlipFlopError
 from flipflop.runs import METRICS, ensure_writable_dir
-from flipflop.tasks.flipflop import FlipFlopTask
+from flipflop.tasks import make_task
 from flipflop.training import TrainConfig, train
 
 # SimpleRNN realisations train past the criterion (0.999, 0.02) to this one, which
@@ -21,7 +21,7 @@ from flipflop.training import TrainConfig, train
 TARGET = dict(target_accuracy=0.9999, target_mse=0.005, patience=10)
 # --quick: the whole pipeline on tiny networks and short trials (a smoke test, ~1 minute).
 QUICK = dict(units=24, batch_size=32, samples_per_epoch=256, epochs=3, learning_rate=1e-2, val_samples=64,
-             task=FlipFlopTask(duration_ms=120.0).to_dict())
+             task=make_task({"name": "flipflop", "duration_ms": 120.0}).to_dict())
 
 
 def realisation_configs(cell: str = "simplernn", seeds: Sequence[int] = (0, 1, 2, 3), quick: bool = False,
