@@ -198,7 +198,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trial", type=int, default=0, help="which analysis-series trial --period reads (default 0)")
     p.add_argument("--n-init", type=int, default=1024, help="initial states (default 1024)")
     p.add_argument("--seed", type=int, default=0, help="seed of the initial states (default 0)")
+    _add_sweep_parsers(sub)
     return parser
+
+
+def _add_engine_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--root", type=Path, default=Path("sweeps"), help="where sweeps live (default sweeps/)")
+    p.add_argument("--local", action="store_true", help="no Ray: one run after another in this process")
+    p.add_argument("--address", help="an existing Ray cluster (default: RAY_ADDRESS, else an embedded Ray)")
+    p.add_argument("--no-fixed-points", action="store_true", help="report without the fixed-point search")
+
+
+def _add_sweep_parsers(sub) -> None:
+    p = sub.add_parser("sweep", help="train a grid of runs into sweeps/NAME (Ray Tune; rerun to resume)")
+    p.add_argument("--name", required=True, help="the sweep's folder under --root")
+    p.add_argument("--cells", default="simplernn", help="comma-separated cells (default simplernn)")
+    p.add_argument("--units", default="400", help="comma-separated sizes, e.g. 64,400 (default 400)")
+    p.add_argument("--seeds", default="0", help="seeds: 0-31, 0,3,5 or 0-3,8 (default 0)")
+    p.add_argument("--recipes", default="fast", help="comma-separated recipes (default fast)")
+    p.add_argument("--tasks", default="flipflop", help="comma-separated tasks (default flipflop)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=V1,V2",
+                   help="any training parameter, one or more values (task.X: a task parameter, "
+                        "cell.X: a cell argument); repeatable")
+    _add_engine_args(p)
+    p.add_argument("--storage", help="Tune's storage_path: a folder or URI all nodes see (default the sweep)")
+    p.add_argument("--cpus-per-trial", type=float, default=1.0, help="CPUs per run (default 1)")
+    p.add_argument("--gpus-per-trial", type=float, default=0.0, help="GPUs per run, may be fractional (0)")
+    p.add_argument("--max-concurrent", type=int, help="runs at once (default: as resources allow)")
+    p.add_argument("--max-failures", type=int, default=3, help="retries of a run whose worker dies (3)")
+    p.add_argument("--retry-failed", action="store_true", help="run diverged runs again")
+    p.add_argument("--force", action="store_true", help="replace a sweep of a different grid in --name")
+    p.add_argument("--no-report", action="store_true", help="skip sweep-report at the end")
+    p = sub.add_parser("sweep-report", help="population analysis of a sweep: CSV, POPULATION.md, figures")
+    p.add_argument("name", help="the sweep's folder under --root")
+    _add_engine_args(p)
+    p.add_argument("--cpus-per-task", type=float, default=1.0, help="CPUs per analysed run (default 1)")
 
 
 def _int_list(text: str, name: str) -> list[int]:
@@ -310,6 +344,45 @@ def _split_name(split: str) -> str:
     return {"heldout": "held-out", "eight_state": "8-state", "conditions": "condition-averaged"}.get(split, split)
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from flipflop import sweep as sw
+    from flipflop.population import sweep_report
+
+    grid = sw.Grid(sw.parse_list(args.cells, "--cells"), sw.parse_ints(args.units, "--units"),
+                   sw.parse_ints(args.seeds, "--seeds"), sw.parse_list(args.recipes, "--recipes"),
+                   sw.parse_list(args.tasks, "--tasks"), tuple(sw.parse_setting(s) for s in args.set))
+    if not args.local:
+        sw.import_ray()
+        if args.address or os.environ.get("RAY_ADDRESS"):
+            sw.check_address(args.address or os.environ["RAY_ADDRESS"])
+    sweep = sw.open_sweep(args.name, grid, args.root, force=args.force)
+    if args.local:
+        result = sw.run_local(sweep, retry_failed=args.retry_failed, force=args.force)
+    else:
+        result = sw.run_ray(sweep, args.address, args.cpus_per_trial, args.gpus_per_trial, args.max_failures,
+                            args.max_concurrent, args.storage, retry_failed=args.retry_failed, force=args.force)
+    for name, reason in result.failed.items():
+        print(f"failed: {name}: {reason}", file=sys.stderr)
+    print(f"{sweep.path}: {len(result.done)} trained, {len(result.skipped)} already finished, "
+          f"{len(result.failed)} failed ({result.seconds:.0f} s)")
+    if not args.no_report and (result.done or result.skipped):
+        sweep_report(args.name, args.root, not args.no_fixed_points, args.local, args.address)
+    return EXIT_FAILED if result.failed else 0
+
+
+def cmd_sweep_report(args: argparse.Namespace) -> int:
+    from flipflop.population import sweep_report
+
+    if not args.local:
+        from flipflop.sweep import check_address, import_ray
+
+        import_ray()
+        if args.address:
+            check_address(args.address)
+    sweep_report(args.name, args.root, not args.no_fixed_points, args.local, args.address, args.cpus_per_task)
+    return 0
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
     from flipflop.inspection import describe, format_table
 
@@ -328,7 +401,8 @@ def cmd_import_legacy(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "tasks": cmd_tasks, "inspect": cmd_inspect, "import-legacy": cmd_import_legacy,
-            "reproduce": cmd_reproduce, "figures": cmd_figures, "fixed-points": cmd_fixed_points}
+            "reproduce": cmd_reproduce, "figures": cmd_figures, "fixed-points": cmd_fixed_points,
+            "sweep": cmd_sweep, "sweep-report": cmd_sweep_report}
 
 
 def main(argv: list[str] | None = None) -> int:
