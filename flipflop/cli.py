@@ -5,6 +5,7 @@ Bad input prints one line ``flipflop: error: ...`` and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -356,17 +357,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if args.address or os.environ.get("RAY_ADDRESS"):
             sw.check_address(args.address or os.environ["RAY_ADDRESS"])
     sweep = sw.open_sweep(args.name, grid, args.root, force=args.force)
-    if args.local:
-        result = sw.run_local(sweep, retry_failed=args.retry_failed, force=args.force)
-    else:
-        result = sw.run_ray(sweep, args.address, args.cpus_per_trial, args.gpus_per_trial, args.max_failures,
-                            args.max_concurrent, args.storage, retry_failed=args.retry_failed, force=args.force)
-    for name, reason in result.failed.items():
-        print(f"failed: {name}: {reason}", file=sys.stderr)
-    print(f"{sweep.path}: {len(result.done)} trained, {len(result.skipped)} already finished, "
-          f"{len(result.failed)} failed ({result.seconds:.0f} s)")
-    if not args.no_report and (result.done or result.skipped):
-        sweep_report(args.name, args.root, not args.no_fixed_points, args.local, args.address)
+    with contextlib.nullcontext() if args.local else sw.ray_session(args.address):  # one Ray for both steps
+        if args.local:
+            result = sw.run_local(sweep, retry_failed=args.retry_failed, force=args.force)
+        else:
+            result = sw.run_ray(sweep, args.address, args.cpus_per_trial, args.gpus_per_trial, args.max_failures,
+                                args.max_concurrent, args.storage, retry_failed=args.retry_failed, force=args.force)
+        for name, reason in result.failed.items():
+            print(f"failed: {name}: {reason}", file=sys.stderr)
+        print(f"{sweep.path}: {len(result.done)} trained, {len(result.skipped)} already finished, "
+              f"{len(result.failed)} failed ({result.seconds:.0f} s)")
+        if not args.no_report and (result.done or result.skipped):
+            sweep_report(args.name, args.root, not args.no_fixed_points, args.local, args.address)
     return EXIT_FAILED if result.failed else 0
 
 

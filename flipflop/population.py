@@ -168,6 +168,8 @@ def _stat(rows: list[dict], key: str, fmt: str) -> str:
     v = _values(rows, key)
     if not len(v):
         return "—"
+    if len(v) == 1:
+        return f"{v[0]:{fmt}}"
     return f"{v.mean():{fmt}} ± {v.std(ddof=1) if len(v) > 1 else 0.0:{fmt}} (range {v.min():{fmt}}–{v.max():{fmt}})"
 
 

@@ -52,6 +52,6 @@ def procrustes_heatmap(matrices: Mapping[str, tuple[Sequence[str], np.ndarray]])
         fontsize = 8 if len(names) <= 16 else 5
         ax.set_xticks(ticks, names, rotation=90, fontsize=fontsize)
         ax.set_yticks(ticks, names, fontsize=fontsize)
-        ax.set_title(f"Procrustes distance between cubes ({key})", fontsize=9)
+        ax.set_title(f"Procrustes distance\n({key})", fontsize=9)
         fig.colorbar(im, ax=ax, shrink=0.8)
     return fig
