@@ -354,7 +354,8 @@ def check_address(address: str, timeout_s: float = 5.0) -> None:
 @contextmanager
 def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iterator[object]:
     """Connect to the cluster at ``address`` (or RAY_ADDRESS), else start an embedded Ray
-    (``num_cpus``: its CPUs, default all); an already initialised Ray is used as it is.
+    (``num_cpus``: its CPUs, default all; never a cluster found in /tmp/ray, as plain
+    ``ray.init()`` would); an already initialised Ray is used as it is.
     Ray's own logging is kept off the terminal."""
     ray, _ = import_ray()
     if ray.is_initialized():
@@ -366,7 +367,7 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
     import logging
 
     try:
-        ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
+        ray.init(address=address or "local", num_cpus=None if address else num_cpus, include_dashboard=False,
                  log_to_driver=False, logging_level=logging.ERROR, configure_logging=True)
     except (ConnectionError, RuntimeError, TimeoutError) as e:
         where = f"the Ray cluster at {address}" if address else "an embedded Ray"

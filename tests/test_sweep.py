@@ -25,7 +25,7 @@ def tiny_grid(**kw):
 def ray_session():
     """One embedded Ray for the module (2 CPUs, no dashboard): its start-up is paid once."""
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     yield ray
     ray.shutdown()
 
