@@ -51,31 +51,30 @@ def analyse_point(path: str, fixed_points: bool = True, threads: int | None = No
     """One run's row (without Procrustes distances) and its cube centroids (flip-flop only)."""
     if threads:
         limit_threads(threads)
-    from flipflop.report import FIXED_POINTS, analyse_run, stable_memories
+    from flipflop.pipeline import analyse_run
+    from flipflop.report import stable_memories
 
     run = runs.load_run(path)
-    train = run.config.get("train", {})
+    flipflop = run.task().name == "flipflop"
+    fp = ("cached" if run.fixed_points_path.is_file() else True) if fixed_points and flipflop else False
+    a = analyse_run(path, fixed_points=fp)
     row = {"train_seconds": run.metrics.get("train_seconds"), "epochs_run": run.metrics.get("epochs_run"),
            "reached_target": run.metrics.get("reached_target")}
     row.update({f"heldout_{k}": v for k, v in run.metrics.get("heldout", {}).items()
                 if k not in ("n_samples", "seed")})
     centroids = None
-    if train.get("task", {}).get("name", "flipflop") == "flipflop":
-        fp = ("cached" if (Path(path) / FIXED_POINTS).is_file() else True) if fixed_points else False
-        a = analyse_run(path, n_bits=None, fixed_points=fp)
-        eig, centroids = a.spectrum.eigenvalues, a.cube.centroids
-        row["cube_r2"] = a.cube.r2
-        if a.fixed_points is not None:
-            fps = a.fixed_points.fixed_only()
-            counts = np.bincount(fps.n_unstable, minlength=5)
-            _, states = stable_memories(a)
-            memories = states[states >= 0]
-            row.update({"fp_stable_memories": len(memories), "fp_distinct_memories": len(set(memories.tolist())),
-                        "fp_stable_other": int(np.sum(states < 0)), "fp_saddles_1": int(counts[1]),
-                        "fp_saddles_2": int(counts[2]), "fp_saddles_3": int(counts[3]),
-                        "fp_saddles_more": int(counts[4:].sum()), "n_memory_states": 2 ** a.task.n_bits})
-    else:  # other tasks: the spectrum only
-        eig = analysis.spectrum(analysis.recurrent_matrix(run.model())).eigenvalues
+    if a.cube is not None:
+        row["cube_r2"], centroids = a.cube.r2, a.cube.centroids
+    if a.fixed_points is not None:
+        fps = a.fixed_points.fixed_only()
+        counts = np.bincount(fps.n_unstable, minlength=5)
+        _, states = stable_memories(a)
+        memories = states[states >= 0]
+        row.update({"fp_stable_memories": len(memories), "fp_distinct_memories": len(set(memories.tolist())),
+                    "fp_stable_other": int(np.sum(states < 0)), "fp_saddles_1": int(counts[1]),
+                    "fp_saddles_2": int(counts[2]), "fp_saddles_3": int(counts[3]),
+                    "fp_saddles_more": int(counts[4:].sum()), "n_memory_states": 2 ** a.task.n_bits})
+    eig = a.spectrum.eigenvalues
     modulus = np.abs(eig)
     row.update({"spectral_radius": float(modulus.max()), "n_above_1.01": int(np.sum(modulus > 1 + RING_TOL)),
                 "ring_median": float(np.median(modulus)), "ring_std": float(np.std(modulus))})

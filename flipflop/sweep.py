@@ -151,7 +151,7 @@ def make_config(params: dict) -> TrainConfig:
             cell_kwargs[key[5:]] = value
         elif key not in AXES:
             top[key] = value
-    if params["cell"] == "ctrnn":  # the CTRNN's default step, as `flipflop train` uses
+    if params["cell"] == "ctrnn" and params["task"] == "flipflop":  # its step there, as `flipflop train` uses
         task_params.setdefault("dt_ms", 10.0)
     task = make_task({"name": params["task"], **task_params}).to_dict()
     return TrainConfig.from_recipe(params["recipe"], cell=params["cell"], units=params["units"],
@@ -199,7 +199,7 @@ class Sweep:
         if not (d / runs.METRICS).is_file():
             return False
         try:
-            return runs.read_json(d / runs.CONFIG)["train"] == point.config.to_dict()
+            return TrainConfig.from_dict(runs.read_config(d)["train"]).to_dict() == point.config.to_dict()
         except (FlipFlopError, KeyError, TypeError):
             return False
 
@@ -421,7 +421,7 @@ def trial(trial_config: dict) -> None:
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None and not (run_dir / runs.CONFIG).is_file():
         checkpoint.to_directory(str(run_dir))  # a new node without the shared run directory
-    config = TrainConfig(**point["config"])
+    config = TrainConfig.from_dict(point["config"])
     final = {"pid": os.getpid(), "tf_threads": threads}
     try:
         result = train(config, run_dir, force=point["force"], verbose=0,
