@@ -98,6 +98,7 @@ def kill_a_worker(root: Path) -> dict:
     return {"finished": sorted(result.done) == sorted(p.name for p in sweep.points) and all(
                 sweep.finished(p) for p in sweep.points),
             "seconds": time.perf_counter() - t0, "killed_pid": killed.get("pid"),
+            "killed_after": killed.get("after_epoch"),
             "pids": len({r[1] for r in mine}), "epochs_trained": len(mine),
             "history": epochs_in_history(sweep.run_dir(sweep.points[0])),
             "run_dirs": {p.params["seed"]: sweep.run_dir(p) for p in sweep.points}}
@@ -117,13 +118,14 @@ def kill_the_driver(root: Path) -> dict:
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     time.sleep(2)
+    left = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
     try:  # Ray's processes started by that driver share its session; end whatever is left of them
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     t1 = time.perf_counter()
     again = subprocess.run(cmd, capture_output=True, text=True)
-    return {"at_kill": at_kill, "rc": again.returncode, "resume_seconds": time.perf_counter() - t1,
+    return {"at_kill": at_kill, "left": len(left), "rc": again.returncode, "resume_seconds": time.perf_counter() - t1,
             "last_line": again.stdout.strip().splitlines()[-1] if again.stdout.strip() else again.stderr[-300:],
             "histories": {d.name: epochs_in_history(d) for d in run_dirs},
             "run_dirs": dict(zip(FAULT_SEEDS, run_dirs))}
@@ -135,17 +137,18 @@ def cluster(root: Path) -> dict:
 
     c = Cluster(initialize_head=True, connect=False, head_node_args={"num_cpus": 1, "include_dashboard": False})
     c.add_node(num_cpus=1)
+    address = c.address
     try:
         c.wait_for_nodes()
         storage = root / "shared-storage"
         t0 = time.perf_counter()
-        done = subprocess.run(cli(root, "cluster", FAULT_SEEDS, "--address", c.address, "--storage", str(storage)),
+        done = subprocess.run(cli(root, "cluster", FAULT_SEEDS, "--address", address, "--storage", str(storage)),
                               capture_output=True, text=True)
         seconds = time.perf_counter() - t0
     finally:
         c.shutdown()
     run_dirs = [root / "cluster" / sw.RUNS_DIR / p.name for p in sw.points(grid(FAULT_SEEDS))]
-    return {"rc": done.returncode, "seconds": seconds, "address": c.address,
+    return {"rc": done.returncode, "seconds": seconds, "address": address,
             "last_line": done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-300:],
             "tune_state": sorted(p.name for p in (storage / sw.TUNE_DIR).glob("experiment_state-*.json")),
             "run_dirs": dict(zip(FAULT_SEEDS, run_dirs))}
@@ -159,6 +162,7 @@ def main() -> None:
     args = parser.parse_args()
     shutil.rmtree(args.out, ignore_errors=True)
     skip = set(args.skip.split(","))
+    load0 = os.getloadavg()[0]
     lines = []
     with sw.ray_session(num_cpus=2):
         tp = [] if "throughput" in skip else throughput(args.out, args.seeds)
@@ -169,15 +173,16 @@ def main() -> None:
     dk = kill_the_driver(args.out)
     cl = None if "cluster" in skip else cluster(args.out)
 
-    lines += ["| test | result |", "|---|---|"]
+    lines += [f"load average (1 min) at start/end: {load0:.1f}/{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+              "", "| test | result |", "|---|---|"]
     for label, n, dt, rate in tp:
         lines.append(f"| throughput, {label} | {n} runs in {dt:.0f} s = {rate:.0f} runs/h |")
-    lines.append(f"| worker SIGKILL (pid {wk['killed_pid']}) | sweep finished: {wk['finished']}; killed run trained "
-                 f"{wk['epochs_trained']} epoch reports in {wk['pids']} workers for {len(wk['history'])} epochs "
-                 f"(history {wk['history']}); weights equal uninterrupted: "
-                 f"{all(same_weights(wk['run_dirs'][s], ref[s]) for s in FAULT_SEEDS)} |")
-    lines.append(f"| driver SIGKILL (runs at epochs {dk['at_kill']}) | rerun rc {dk['rc']} in {dk['resume_seconds']:.0f} s: "
-                 f"{dk['last_line']}; histories {dk['histories']}; weights equal uninterrupted: "
+    lines.append(f"| worker SIGKILL mid-epoch {wk['killed_after'] + 1} (pid {wk['killed_pid']}) | sweep finished: "
+                 f"{wk['finished']} in {wk['seconds']:.0f} s; the run finished in {wk['pids']} worker processes, "
+                 f"{wk['epochs_trained'] - len(wk['history'])} finished epochs repeated (history {wk['history']}); "
+                 f"weights equal uninterrupted: {all(same_weights(wk['run_dirs'][s], ref[s]) for s in FAULT_SEEDS)} |")
+    lines.append(f"| driver SIGKILL (last finished epochs then: {dk['at_kill']}) | {dk['left']} of its Ray processes outlived it (killed) | same command again: rc {dk['rc']} in {dk['resume_seconds']:.0f} s: "
+                 f"{dk['last_line']}; epochs in history {dk['histories']}; weights equal uninterrupted: "
                  f"{all(same_weights(dk['run_dirs'][s], ref[s]) for s in FAULT_SEEDS)} |")
     if cl:
         lines.append(f"| 2-node cluster via --address {cl['address']} | rc {cl['rc']} in {cl['seconds']:.0f} s: "

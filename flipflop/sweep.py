@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import logging
 import os
 import re
 import socket
@@ -364,8 +365,6 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
     address = address or os.environ.get("RAY_ADDRESS") or None
     if address:
         check_address(address)
-    import logging
-
     try:
         ray.init(address=address or "local", num_cpus=None if address else num_cpus, include_dashboard=False,
                  log_to_driver=False, logging_level=logging.ERROR, configure_logging=True)
@@ -505,7 +504,12 @@ def run_ray(sweep: Sweep, address: str | None = None, cpus_per_trial: float = 1,
                 failure_config=tune.FailureConfig(max_failures=max_failures),
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                 callbacks=[_progress_callback(tune, sweep, prog, log), *callbacks]))
-        results = tuner.fit()
+        tune_log = logging.getLogger("ray.tune")
+        level, tune_log.level = tune_log.level, logging.CRITICAL  # our progress line says what failed
+        try:
+            results = tuner.fit()
+        finally:
+            tune_log.setLevel(level)
     done = []
     for r in results:
         name = r.config["point"]["name"]
