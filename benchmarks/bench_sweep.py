@@ -181,7 +181,7 @@ def main() -> None:
                  f"{wk['finished']} in {wk['seconds']:.0f} s; the run finished in {wk['pids']} worker processes, "
                  f"{wk['epochs_trained'] - len(wk['history'])} finished epochs repeated (history {wk['history']}); "
                  f"weights equal uninterrupted: {all(same_weights(wk['run_dirs'][s], ref[s]) for s in FAULT_SEEDS)} |")
-    lines.append(f"| driver SIGKILL (last finished epochs then: {dk['at_kill']}) | {dk['left']} of its Ray processes outlived it (killed) | same command again: rc {dk['rc']} in {dk['resume_seconds']:.0f} s: "
+    lines.append(f"| driver SIGKILL (last finished epochs then: {dk['at_kill']}) | {dk['left']} of its Ray processes outlived it (killed); same command again: rc {dk['rc']} in {dk['resume_seconds']:.0f} s: "
                  f"{dk['last_line']}; epochs in history {dk['histories']}; weights equal uninterrupted: "
                  f"{all(same_weights(dk['run_dirs'][s], ref[s]) for s in FAULT_SEEDS)} |")
     if cl:

@@ -158,6 +158,17 @@ def test_ray_sweep_finishes_and_rerun_is_noop(ray_session, tmp_path, capsys):
     assert "fp_stable_memories" not in rows[0]
 
 
+def test_ray_diverged_trial_is_recorded_as_failed(ray_session, tmp_path):
+    grid = sw.Grid(units=(8,), settings=(("epochs", (2,)), ("samples_per_epoch", (128,)), ("val_samples", (32,)),
+                                         ("optimizer", ("adam",)), ("learning_rate", (1e30,)),
+                                         ("task.duration_ms", (100.0,))))
+    sweep = sw.open_sweep("diverge", grid, tmp_path)
+    result = sw.run_ray(sweep, max_failures=2, log=lambda s: None)
+    assert result.done == [] and "loss became" in result.failed["simplernn-8-seed0"]
+    entry = sweep.results()["simplernn-8-seed0"]
+    assert entry["status"] == "failed" and entry["diverged"] is True and "loss became" in entry["reason"]
+
+
 def test_report_of_a_missing_sweep_is_one_line(tmp_path, capsys):
     assert main(["sweep-report", "nope", "--root", str(tmp_path), "--local"]) == 2
     assert "no sweep 'nope'" in capsys.readouterr().err
