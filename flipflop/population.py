@@ -29,6 +29,7 @@ RING_TOL = 0.01  # |lambda| > 1 + RING_TOL counts as outside the unit circle (th
 # Per-run quantities: CSV column -> what it is (the Markdown and the strip plots use these).
 QUANTITIES = {
     "heldout_bit_accuracy": "held-out bit accuracy",
+    "heldout_accuracy": "held-out accuracy",
     "heldout_mse": "held-out MSE",
     "spectral_radius": "spectral radius of W_rec",
     "n_above_1.01": "eigenvalues with |λ| > 1.01",
@@ -134,6 +135,8 @@ def population_rows(sweep: Sweep, fixed_points: bool = True, local: bool = False
             groups[f"{by_name[name]['task']}, {int(np.log2(len(c)))} bits"].append(name)
     matrices = {}
     for key, names in groups.items():
+        if len(names) < 2:
+            continue
         d = analysis.pairwise_procrustes([analysed[n]["centroids"] for n in names])
         matrices[key] = (names, d)
         for i, n in enumerate(names):
@@ -193,10 +196,11 @@ def markdown(rows: list[dict], matrices: dict, name: str) -> str:
             lines.append("")
             continue
         reached = sum(bool(r.get("reached_target")) for r in ok)
+        perf = ", ".join(f"{k[len('heldout_'):].replace('_', ' ')} {_stat(ok, k, '.4f')}" for k in ok[0]
+                         if k.startswith("heldout_") and k != "heldout_mse")  # the task's own measures
         lines += [f"- training: {reached} of {n} reached the target; {_stat(ok, 'epochs_run', '.1f')} epochs, "
                   f"{_stat(ok, 'train_seconds', '.0f')} s",
-                  f"- held-out bit accuracy {_stat(ok, 'heldout_bit_accuracy', '.4f')} over {n} seeds; "
-                  f"MSE {_stat(ok, 'heldout_mse', '.4f')}",
+                  f"- held-out {perf} over {n} seeds; MSE {_stat(ok, 'heldout_mse', '.4f')}",
                   f"- spectral radius {_stat(ok, 'spectral_radius', '.3f')} over {n} seeds "
                   f"({sum(r['spectral_radius'] > 1 for r in ok)} of {n} above 1)",
                   f"- eigenvalues with |λ| > 1.01: {_stat(ok, 'n_above_1.01', '.1f')} of {units}",
