@@ -89,7 +89,7 @@ def schematic(n_bits: int = 3, units: int = 400, cell: str = "SimpleRNN") -> Fig
     ax.scatter(5.0 + radius * np.cos(angle), 2.5 + radius * np.sin(angle), s=12, color="0.35", zorder=3)
     ax.add_patch(FancyArrowPatch((4.4, 3.8), (5.6, 3.8), connectionstyle="arc3,rad=-1.2", arrowstyle="-|>",
                                  mutation_scale=12, color="0.2"))
-    ax.text(5.0, 4.5, "$W^{rec}$", ha="center", fontsize=12)
+    ax.text(5.0, 4.62, "$W^{rec}$", ha="center", va="bottom", fontsize=12)
     ax.text(5.0, 0.75, f"{units} {cell} units (tanh)", ha="center", fontsize=10)
     ax.text(2.45, 3.65, "$W^{in}$", ha="center", fontsize=12)
     ax.text(7.55, 3.65, "$W^{out}$", ha="center", fontsize=12)

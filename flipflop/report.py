@@ -1,8 +1,8 @@
 """From run directories to every figure and ``REPORT.md`` (``flipflop figures``).
 
-The first run is the main realisation (Figs. 3 and 5); all runs make Figs. 4 and 6.
-An optional reference run (e.g. the paper's imported network) gets Figs. 3 and 5 too and
-a row in every table.
+The first run is the main realisation (Figs. 3, 5, 7 and 8); all runs make Figs. 4 and 6.
+An optional reference run (e.g. the paper's imported network) joins Fig. 4, gets Figs. 3
+and 5 (and 7 and 8 when it has fixed points) too, and a row in every table.
 """
 from __future__ import annotations
 
