@@ -203,6 +203,7 @@ def spectra_grid(spectra: Sequence[tuple[str, np.ndarray]]) -> Figure:
     fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 4.8 * rows), squeeze=False)
     for ax, (label, ev) in zip(axes.flat, spectra):
         eigenvalue_plot(ax, ev, f"{label}: radius {np.abs(ev).max():.3f}")
+        _square_limits(ax, *(e for _, e in spectra))  # one scale for all: comparable at a glance
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     fig.suptitle("Recurrent-weight spectra of independently trained networks")
@@ -296,7 +297,7 @@ def _state_strip(ax, t: np.ndarray, states: np.ndarray, n_bits: int) -> None:
         if s < 0:
             continue
         ax.axvspan(t[a], t[b - 1], color=state_color(s), alpha=0.45, lw=0)
-        ax.text((t[a] + t[b - 1]) / 2, 0.5, _code(s, n_bits), ha="center", va="center", fontsize=9.5,
+        ax.text((t[a] + t[b - 1]) / 2, 0.5, _code(s, n_bits), ha="center", va="center", fontsize=8,
                 fontweight="bold", color="k")
     ax.set_ylim(0, 1), ax.set_yticks([])
     ax.set_ylabel("state", rotation=0, ha="right", va="center", fontsize=9)

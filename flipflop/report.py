@@ -146,7 +146,7 @@ def provenance() -> str:
 
 def _figure_names(files: Sequence[str | Path], *prefixes: str) -> str:
     """"Figures: `a.png`, `b.png`." for the files whose names start with one of ``prefixes``."""
-    names = [Path(f).name for f in files if Path(f).name.startswith(prefixes)]
+    names = sorted(Path(f).name for f in files if Path(f).name.startswith(prefixes))
     return f"Figures: {', '.join(f'`{n}`' for n in names)}." if names else ""
 
 
@@ -171,7 +171,7 @@ def report(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None = None
         d = analysis.pairwise_procrustes([a.cube.centroids for a in analyses])
         lines += ["", "## Procrustes distances between realisations' cubes",
                   "", "Disparity after optimal translation, rotation/reflection and scaling "
-                  "(`scipy.spatial.procrustes`; 0 = the same cube, rotated).",
+                  "(`scipy.spatial.procrustes`; 0 = the same cube, rotated).", "",
                   _figure_names(files, "fig6_"), "",
                   "| | " + " | ".join(a.label for a in analyses) + " |",
                   "|---" * (len(analyses) + 1) + "|"]
@@ -188,7 +188,7 @@ def report(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None = None
                   "beyond ±0.5) or a state with an unset bit (an output near 0, which the task asks for "
                   "before a channel's first pulse). Distance: largest distance of a stable memory point "
                   "to the centroid of its state in the 3-D projection, over the smallest distance "
-                  "between two centroids.", _figure_names(files, "fig7_", "fig8_"), "",
+                  "between two centroids.", "", _figure_names(files, "fig7_", "fig8_"), "",
                   "| network | stable: memories (distinct) | stable: unset bit | 1 unstable | 2 unstable | "
                   "3 unstable | more unstable | distance |", "|---|---|---|---|---|---|---|---|",
                   f"| ideal 3-bit system | {ideal[0]} ({ideal[0]}) | 0 | {ideal[1]} | {ideal[2]} | {ideal[3]} | 0 | 0 |"]
@@ -201,7 +201,7 @@ def report(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None = None
             lines.append(f"| {a.label} | {len(memories)} ({len(set(memories.tolist()))}) | {int(np.sum(states < 0))} | "
                          f"{counts[1]} | {counts[2]} | {counts[3]} | {counts[4:].sum()} | "
                          f"{f'{distance:.3f}' if np.isfinite(distance) else '—'} |")
-    figure_files = [Path(f).name for f in files if Path(f).name != "REPORT.md"]
+    figure_files = sorted(Path(f).name for f in files if Path(f).name != "REPORT.md")
     if figure_files:
         lines += ["", "## Figure files", ""]
         for name in figure_files:
