@@ -17,6 +17,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Circle, FancyArrowPatch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from flipflop.cells import CELLS  # noqa: E402
 from flipflop.errors import FlipFlopError  # noqa: E402
 from flipflop.runs import atomic_path  # noqa: E402
 from flipflop.tasks.flipflop import Trials, state_label  # noqa: E402
@@ -158,11 +159,11 @@ def eigenvalue_plot(ax, eigenvalues: np.ndarray, title: str = "", tol: float = 0
 
 def matrix_name(cell: str) -> str:
     """What Fig. 3 shows as the recurrent matrix of a ``cell`` ("gru" -> its candidate gate
-    block, ``analysis.DEFAULT_GATE``); ``"$W^{rec}$"`` for single-block cells."""
-    from flipflop.analysis import DEFAULT_GATE  # TensorFlow is imported only when needed
-
-    gate = DEFAULT_GATE.get(str(cell).lower())
-    return f"{str(cell).upper()} {gate}-gate block of $W^{{rec}}$" if gate else "$W^{rec}$"
+    block, the cell registry's ``shown_gate``); ``"$W^{rec}$"`` for single-block cells."""
+    spec = CELLS.get(str(cell).lower())
+    if spec is None or len(spec.gates) < 2:
+        return "$W^{rec}$"
+    return f"{spec.name.upper()} {spec.shown_gate}-gate block of $W^{{rec}}$"
 
 
 def connectivity(w_rec: np.ndarray, eigenvalues: np.ndarray, title: str = "",
