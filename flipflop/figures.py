@@ -139,8 +139,9 @@ def _square_limits(ax, *eigenvalues: np.ndarray) -> None:
     ax.set_xlim(-lim, lim), ax.set_ylim(-lim, lim)
 
 
-def _legend_below(ax, ncol: int = 1) -> None:
+def _legend_below(ax) -> None:
     """The axes' legend under its own x-axis label, so it never covers a point."""
+    ncol = 2 if len(ax.get_legend_handles_labels()[0]) > 3 else 1
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=ncol, fontsize=8, frameon=False)
 
 
@@ -467,7 +468,7 @@ def linearised_spectra(w_eigenvalues: np.ndarray, jacobian_eigenvalues: np.ndarr
     n_unstable = np.asarray(n_unstable)
     stable_ev = jac[n_unstable == 0].ravel()
     group = np.minimum(n_unstable, 4)
-    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(16, 6.2), layout="constrained")
+    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(16, 6.8), layout="constrained")
     fig.get_layout_engine().set(wspace=0.06)
     for ax in (ax0, ax1, ax2):
         _unit_circle(ax)
