@@ -1,8 +1,8 @@
 """From run directories to every figure and ``REPORT.md`` (``flipflop figures``).
 
-The first run is the main realisation (Figs. 3 and 5); all runs make Figs. 4 and 6.
-An optional reference run (e.g. the paper's imported network) gets Figs. 3 and 5 too and
-a row in every table.
+The first run is the main realisation (Figs. 3, 5, 7 and 8); all runs make Figs. 4 and 6.
+An optional reference run (e.g. the paper's imported network) joins Fig. 4, gets Figs. 3
+and 5 (and 7 and 8 when it has fixed points) too, and a row in every table.
 """
 from __future__ import annotations
 
@@ -19,49 +19,88 @@ from flipflop.pipeline import RunAnalysis, analyse_run
 
 def draw(analyses: Sequence[RunAnalysis], out: str | Path, formats: Sequence[str] = ("png",),
          reference: RunAnalysis | None = None, log: Callable[[str], None] = print) -> list[Path]:
-    """Every figure for ``analyses`` (and ``reference``) into ``out``; returns the files."""
+    """Every figure for ``analyses`` (and ``reference``) into ``out``; returns the files.
+
+    Figure files of an earlier set that this one does not rewrite (and its REPORT.md) are
+    removed first (:func:`flipflop.figures.remove_stale`), so ``out`` holds one consistent set.
+    """
     out = Path(out)
     if not analyses:
         raise FlipFlopError("no runs to draw")
     main = analyses[0]
+    both = [main] + ([reference] if reference else [])
+    with_ref = list(analyses) + ([reference] if reference else [])
+    plan: list[tuple[str, Callable[[], object]]] = [
+        ("fig1_model", lambda: figures.schematic(main.task.n_bits, main.w_rec.shape[0], _cell_name(main))),
+        ("fig2_training_samples", lambda: figures.training_samples(main.task.generate(3, seed=0), main.task.dt_ms))]
+    for a in both:
+        name = figures.matrix_name(a.run.config.get("cell", ""))
+        plan += [(f"fig3_connectivity_{a.label}", lambda a=a, name=name: figures.connectivity(
+                     a.w_rec, a.spectrum.eigenvalues, f"Fig. 3 — {a.label}" + (
+                         f": the recurrent matrix shown is the {name}" if name != "$W^{rec}$" else ""),
+                     a.dale_signs, name))]
+        plan += [(f"fig5_eight_states_{a.label}", lambda a=a: figures.eight_state(
+                     a.series, a.outputs, a.projection.projected, a.cube.centroids, a.task.dt_ms,
+                     a.projection.variance_ratio, f"Fig. 5 — {a.label}: all memory states"))]
+    plan += [("fig4_spectra", lambda: figures.spectra_grid(
+                 [(_grid_label(a, reference), a.spectrum.eigenvalues) for a in with_ref])),
+             ("fig6_cubes", lambda: figures.cubes_grid(
+                 [(a.label, a.projection.projected, a.series.states[0], a.cube.centroids) for a in analyses],
+                 main.task.n_bits, [a.projection.variance_ratio for a in analyses])),
+             ("training_curves", lambda: figures.training_curves(
+                 [(a.label, a.run.history) for a in analyses], [_target(a) for a in analyses]))]
+    plan += [(stem, make) for a in both for stem, make in _fixed_point_figures(a)]
+    removed = figures.remove_stale(out, [f"{stem}.{fmt}" for stem, _ in plan for fmt in formats])
+    if removed:
+        log(f"removed {len(removed)} files of an earlier figure set from {out}")
     written: list[Path] = []
-
-    def save(fig, name: str) -> None:
-        written.extend(figures.save_figure(fig, out / name, formats))
-
-    save(figures.schematic(main.task.n_bits, main.w_rec.shape[0]), "fig1_model")
-    save(figures.training_samples(main.task.generate(3, seed=0), main.task.dt_ms), "fig2_training_samples")
-    for a in [main] + ([reference] if reference else []):
-        save(figures.connectivity(a.w_rec, a.spectrum.eigenvalues, f"Fig. 3 — {a.label}", a.dale_signs),
-             f"fig3_connectivity_{a.label}")
-        save(figures.eight_state(a.series, a.outputs, a.projection.projected, a.cube.centroids, a.task.dt_ms,
-                                 a.projection.variance_ratio, f"Fig. 5 — {a.label}: all memory states"),
-             f"fig5_eight_states_{a.label}")
-    save(figures.spectra_grid([(a.label, a.spectrum.eigenvalues) for a in analyses]), "fig4_spectra")
-    save(figures.cubes_grid([(a.label, a.projection.projected, a.series.states[0], a.cube.centroids)
-                             for a in analyses], main.task.n_bits), "fig6_cubes")
-    save(figures.training_curves([(a.label, a.run.history) for a in analyses]), "training_curves")
-    for a in [main] + ([reference] if reference else []):
-        written.extend(draw_fixed_points(a, out, formats))
+    for stem, make in plan:
+        written.extend(figures.save_figure(make(), out / stem, formats))
     log(f"wrote {len(written)} files to {out}")
     return written
 
 
-def draw_fixed_points(a: RunAnalysis, out: str | Path, formats: Sequence[str] = ("png",)) -> list[Path]:
-    """Fixed points on the 8-state trajectory, and the Jacobian spectra beside W_rec's
-    (nothing if the run has no fixed points)."""
+def _cell_name(a: RunAnalysis) -> str:
+    return {"simplernn": "SimpleRNN", "gru": "GRU", "lstm": "LSTM", "ctrnn": "CTRNN"}.get(
+        str(a.run.config.get("cell", "")).lower(), str(a.run.config.get("cell", "recurrent")))
+
+
+def _grid_label(a: RunAnalysis, reference: RunAnalysis | None) -> str:
+    return f"{a.label} (reference)" if a is reference else a.label
+
+
+def _target(a: RunAnalysis) -> tuple[float, float] | None:
+    """(bit accuracy, MSE) the run trained to, from its config; None for imported networks."""
+    train = a.run.config.get("train") or {}
+    if "target_accuracy" in train and "target_mse" in train:
+        return float(train["target_accuracy"]), float(train["target_mse"])
+    return None
+
+
+def _fixed_point_figures(a: RunAnalysis) -> list[tuple[str, Callable[[], object]]]:
+    """(stem, figure maker) of Figs. 7 and 8 for ``a``; none if it has no fixed points."""
     if a.fixed_points is None:
         return []
     fps = a.fixed_points.fixed_only()
     n = a.hidden.shape[-1]  # LSTM states are [h, c]: draw h
     points = a.projection.transform(fps.points[:, :n])
     vectors = np.real(fps.unstable_vectors[:, :n]) @ a.projection.components.T
-    fig = figures.fixed_points_3d(a.projection.projected, a.series.states[0], a.cube.centroids, a.task.n_bits,
-                                  points, fps.n_unstable, vectors, f"Fixed points at zero input — {a.label}")
-    written = figures.save_figure(fig, Path(out) / f"fig7_fixed_points_{a.label}", formats)
-    fig = figures.linearised_spectra(a.spectrum.eigenvalues, fps.eigenvalues, fps.n_unstable,
-                                     f"Linearised dynamics — {a.label}")
-    return written + figures.save_figure(fig, Path(out) / f"fig8_linearised_{a.label}", formats)
+    return [(f"fig7_fixed_points_{a.label}", lambda: figures.fixed_points_3d(
+                a.projection.projected, a.series.states[0], a.cube.centroids, a.task.n_bits, points,
+                fps.n_unstable, vectors, f"Fig. 7 — fixed points at zero input — {a.label}",
+                variance=a.projection.variance_ratio)),
+            (f"fig8_linearised_{a.label}", lambda: figures.linearised_spectra(
+                a.spectrum.eigenvalues, fps.eigenvalues, fps.n_unstable,
+                f"Fig. 8 — linearised dynamics at the fixed points — {a.label}"))]
+
+
+def draw_fixed_points(a: RunAnalysis, out: str | Path, formats: Sequence[str] = ("png",)) -> list[Path]:
+    """Fixed points on the 8-state trajectory, and the Jacobian spectra beside W_rec's
+    (nothing if the run has no fixed points)."""
+    written: list[Path] = []
+    for stem, make in _fixed_point_figures(a):
+        written.extend(figures.save_figure(make(), Path(out) / stem, formats))
+    return written
 
 
 def _row(a: RunAnalysis) -> str:
@@ -76,16 +115,54 @@ def _row(a: RunAnalysis) -> str:
             f"{', '.join(f'{x:.0f}' for x in angles)} | {', '.join(f'{v:.0%}' for v in a.projection.variance_ratio)} |")
 
 
+FIGURE_CAPTIONS = (  # file-name prefix -> what the figure shows
+    ("fig1_model", "Fig. 1: the model"),
+    ("fig2_training_samples", "Fig. 2: training samples (inputs and targets)"),
+    ("fig3_connectivity_", "Fig. 3: recurrent weights and their eigenvalues"),
+    ("fig4_spectra", "Fig. 4: eigenvalue spectra of every network"),
+    ("fig5_eight_states_", "Fig. 5: the 8-state test series and its 3-D trajectory"),
+    ("fig6_cubes", "Fig. 6: the cube of every realisation, aligned to the ideal cube"),
+    ("fig7_fixed_points_", "Fig. 7: fixed points on the trajectory"),
+    ("fig8_linearised_", "Fig. 8: Jacobian spectra at the fixed points"),
+    ("training_curves", "training curves and the target each run trained to"),
+)
+
+
+def provenance() -> str:
+    """``flipflop <version>, commit <short hash or unknown>, <UTC date and time>``."""
+    import subprocess
+    from datetime import datetime, timezone
+
+    from flipflop import __version__
+
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).resolve().parent,
+                              capture_output=True, text=True, timeout=10)
+        commit = done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    return f"flipflop {__version__}, commit {commit}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+
+
+def _figure_names(files: Sequence[str | Path], *prefixes: str) -> str:
+    """"Figures: `a.png`, `b.png`." for the files whose names start with one of ``prefixes``."""
+    names = sorted(Path(f).name for f in files if Path(f).name.startswith(prefixes))
+    return f"Figures: {', '.join(f'`{n}`' for n in names)}." if names else ""
+
+
 def report(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None = None,
-           timings: dict | None = None) -> str:
-    """``REPORT.md``: the numbers behind every figure."""
+           timings: dict | None = None, files: Sequence[str | Path] = ()) -> str:
+    """``REPORT.md``: the numbers behind every figure, each table with the figure ``files``
+    it belongs with, and provenance (flipflop version, git commit, date)."""
     lines = ["# Report: the numbers behind the figures", "",
-             "Generated by `flipflop figures` / `flipflop reproduce`. Held-out metrics are measured on "
+             f"Generated by `flipflop figures` / `flipflop reproduce` ({provenance()}). "
+             "Held-out metrics are measured on "
              "fresh trials of the paper's distribution; the 8-state series is noise-free. Spectral "
              "radius and the count of eigenvalues with modulus > 1.01 refer to the recurrent matrix W_rec. Cube metrics: R² of the best "
              "affine map from the corners {±1}³ to the 8 state centroids in the 3-D SVD projection; "
              "bit decoding = accuracy of a linear read-out of each bit from that projection; angles "
              "between the fitted bit axes (90° = a right-angled cube); variance = fraction per SVD axis.", "",
+             _figure_names(files, "fig3_", "fig4_", "fig5_", "training_curves"), "",
              "| network | held-out bit acc. | held-out MSE | 8-state bit acc. | spectral radius | "
              "eigenvalues outside 1.01 | cube R² | bit decoding | bit-axis angles (°) | variance |",
              "|---|---|---|---|---|---|---|---|---|---|"]
@@ -95,6 +172,7 @@ def report(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None = None
         lines += ["", "## Procrustes distances between realisations' cubes",
                   "", "Disparity after optimal translation, rotation/reflection and scaling "
                   "(`scipy.spatial.procrustes`; 0 = the same cube, rotated).", "",
+                  _figure_names(files, "fig6_"), "",
                   "| | " + " | ".join(a.label for a in analyses) + " |",
                   "|---" * (len(analyses) + 1) + "|"]
         lines += [f"| {a.label} | " + " | ".join(f"{x:.4f}" for x in row) + " |" for a, row in zip(analyses, d)]
@@ -110,7 +188,7 @@ def report(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None = None
                   "beyond ±0.5) or a state with an unset bit (an output near 0, which the task asks for "
                   "before a channel's first pulse). Distance: largest distance of a stable memory point "
                   "to the centroid of its state in the 3-D projection, over the smallest distance "
-                  "between two centroids.", "",
+                  "between two centroids.", "", _figure_names(files, "fig7_", "fig8_"), "",
                   "| network | stable: memories (distinct) | stable: unset bit | 1 unstable | 2 unstable | "
                   "3 unstable | more unstable | distance |", "|---|---|---|---|---|---|---|---|",
                   f"| ideal 3-bit system | {ideal[0]} ({ideal[0]}) | 0 | {ideal[1]} | {ideal[2]} | {ideal[3]} | 0 | 0 |"]
@@ -123,6 +201,12 @@ def report(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None = None
             lines.append(f"| {a.label} | {len(memories)} ({len(set(memories.tolist()))}) | {int(np.sum(states < 0))} | "
                          f"{counts[1]} | {counts[2]} | {counts[3]} | {counts[4:].sum()} | "
                          f"{f'{distance:.3f}' if np.isfinite(distance) else '—'} |")
+    figure_files = sorted(Path(f).name for f in files if Path(f).name != "REPORT.md")
+    if figure_files:
+        lines += ["", "## Figure files", ""]
+        for name in figure_files:
+            caption = next((c for prefix, c in FIGURE_CAPTIONS if name.startswith(prefix)), "")
+            lines.append(f"- `{name}`" + (f": {caption}" if caption else ""))
     if timings:
         lines += ["", "## Where the time went", ""] + [f"- {k}: {v:.1f} s" for k, v in timings.items()]
     return "\n".join(lines) + "\n"
@@ -175,7 +259,7 @@ def figures_from_runs(paths: Sequence[str | Path], out: str | Path = "figures", 
     timings = {**(timings or {}),
                "analyses (load, trajectories, spectra, cube metrics, fixed points)": t1 - t0,
                "drawing and saving figures": t2 - t1}
-    runs.write_text(out / "REPORT.md", report(analyses, ref, timings))
+    runs.write_text(out / "REPORT.md", report(analyses, ref, timings, written))
     return written + [out / "REPORT.md"]
 
 

@@ -3,9 +3,11 @@ import runpy
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+import flipflop
 from flipflop import figures, report
 from flipflop.cli import main
 from flipflop.errors import FlipFlopError
@@ -66,9 +68,108 @@ def test_figure_functions_return_expected_panels(quick):
     assert lo == -hi  # a symmetric colour scale
     assert len(figures.spectra_grid([("a", a.spectrum.eigenvalues)] * 4).axes) == 4
     fig = figures.eight_state(a.series, a.outputs, a.projection.projected, a.cube.centroids)
-    assert len(fig.axes) == 4 and fig.axes[3].name == "3d"
-    assert len(figures.cubes_grid([("a", a.projection.projected, a.series.states[0], a.cube.centroids)] * 4).axes) == 4
+    assert len(fig.axes) == 5 and fig.axes[4].name == "3d"  # state strip, 3 channels, trajectory
+    strip_codes = {t.get_text() for t in fig.axes[0].texts}
+    assert len(strip_codes) == 8  # every memory state's code in the strip above the traces
+    fig = figures.cubes_grid([("a", a.projection.projected, a.series.states[0], a.cube.centroids)] * 4, 3,
+                             [a.projection.variance_ratio] * 4)
+    assert len(fig.axes) == 4
+    for ax in fig.axes:  # the cube's 12 edges, and the variance along each axis
+        assert sum(line.get_gid() == "cube-edge" for line in ax.lines) == 12
+        assert "% var.)" in ax.get_xlabel() and "% var.)" in ax.get_zlabel()
     assert len(figures.training_curves([("a", a.run.history)]).axes) == 2
+
+
+def test_cube_edges_join_states_one_bit_flip_apart():
+    edges = figures.cube_edges(3)
+    assert len(edges) == len(set(edges)) == 12
+    assert all(bin(s ^ t).count("1") == 1 and s < t for s, t in edges)
+    assert len(figures.cube_edges(2)) == 4 and len(figures.cube_edges(4)) == 32
+
+
+@pytest.mark.parametrize("reflect", [False, True])
+def test_align_to_cube_maps_a_rotated_cube_back(reflect):
+    from scipy.spatial.transform import Rotation
+
+    from flipflop.analysis import cube_corners
+
+    corners = cube_corners(3)
+    q = Rotation.random(random_state=3).as_matrix() @ np.diag([1, 1, -1 if reflect else 1])
+    centroids = 2.5 * corners @ q + np.array([4.0, -1.0, 7.0])
+    centre, rotation = figures.align_to_cube(centroids, 3)
+    np.testing.assert_allclose((centroids - centre) @ rotation, 2.5 * corners, atol=1e-9)
+    assert not np.allclose(rotation, np.eye(3))
+    centroids[5] = np.nan  # an unvisited state: the other seven still fix the frame
+    centre, rotation = figures.align_to_cube(centroids, 3)
+    np.testing.assert_allclose(((centroids - centre) @ rotation)[np.arange(8) != 5],
+                               2.5 * corners[np.arange(8) != 5], atol=1e-9)
+
+
+def test_axis_variance_follows_the_rotation():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(500, 3)) * [3.0, 1.0, 0.5]
+    ratio = x.var(axis=0) / (x.var(axis=0).sum() / 0.8)  # a 3-D subspace holding 80% of the variance
+    np.testing.assert_allclose(figures.axis_variance(x, np.eye(3), ratio), ratio)
+    swap = np.eye(3)[:, [2, 0, 1]]
+    np.testing.assert_allclose(figures.axis_variance(x, swap, ratio), ratio[[2, 0, 1]])
+
+
+def test_training_curves_draw_each_runs_target():
+    rows = [{"epoch": e, "loss": 0.1 / e, "val_mse": 0.05 / e, "val_bit_accuracy": 1 - 1e-3 / e} for e in (1, 2, 3)]
+    fig = figures.training_curves([("a", rows), ("b", rows)], [(0.9999, 0.005)] * 2)
+    mse, err = fig.axes
+    assert any(np.allclose(line.get_ydata(), 0.005) for line in mse.lines)
+    assert any(np.allclose(line.get_ydata(), 1e-4) for line in err.lines)
+    assert len(fig.legends) == 1 and not mse.get_legend() and not err.get_legend()
+    assert "0.9999" in " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    fig = figures.training_curves([("a", rows), ("b", rows)], [(0.999, 0.02), (0.9999, 0.005)])
+    assert sum(np.allclose(line.get_ydata(), y) for line in fig.axes[0].lines for y in (0.02, 0.005)) == 2
+
+
+def test_linearised_spectra_panels():
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=50) * 1.1 + 1j * rng.normal(size=50)
+    jac = np.concatenate([0.9 * np.exp(2j * np.pi * rng.random((3, 20))),  # stable points
+                          np.c_[np.full((2, 1), 1.06), 0.5 * np.ones((2, 19))]])  # saddles, 1 mode
+    fig = figures.linearised_spectra(w, jac, np.array([0, 0, 0, 1, 1]))
+    assert len(fig.axes) == 3 and all(ax.get_legend() for ax in fig.axes)
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert any("2 saddles, 1 unstable mode" in t for t in labels)
+    lo, hi = fig.axes[2].get_xlim()
+    assert lo < 1 < hi and hi - lo < 1  # the zoom on lambda = 1
+
+
+def test_fig3_names_the_gate_block():
+    assert "candidate" in figures.matrix_name("gru") and "cell" in figures.matrix_name("lstm")
+    assert figures.matrix_name("simplernn") == figures.matrix_name("ctrnn") == "$W^{rec}$"
+    fig = figures.connectivity(np.eye(4), np.ones(4), "t", name=figures.matrix_name("gru"))
+    assert "candidate" in fig.axes[0].get_title()
+
+
+def test_figure_folder_holds_one_set_and_report_names_it(quick, tmp_path, monkeypatch):
+    root, _ = quick
+    first, second = sorted((root / "runs").iterdir())[:2]
+    stale = ["fig3_connectivity_old-run.png", "fig7_fixed_points_old-run.pdf", "training_curves.svg", "REPORT.md"]
+    foreign = ["notes.txt", "fig3.png", "figure_data.csv", "my_fig.png"]
+    for name in stale + foreign:
+        (tmp_path / name).write_text("x")
+    grids = []
+    spectra_grid = figures.spectra_grid
+    monkeypatch.setattr(figures, "spectra_grid", lambda s: grids.append([label for label, _ in s]) or spectra_grid(s))
+    written = report.figures_from_runs([first], tmp_path, ("png",), reference=second, fixed_points=False,
+                                       log=lambda s: None)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert not names & set(stale[:-1]) and "REPORT.md" in names
+    assert set(foreign) <= names
+    assert names == {p.name for p in written} | set(foreign)
+    assert grids == [[first.name, f"{second.name} (reference)"]]  # the reference joins Fig. 4
+    for label in (first.name, second.name):  # Figs. 3 and 5 for the reference too
+        assert {f"fig3_connectivity_{label}.png", f"fig5_eight_states_{label}.png"} <= names
+    text = (tmp_path / "REPORT.md").read_text()
+    for p in written:
+        if p.name != "REPORT.md":
+            assert f"`{p.name}`" in text
+    assert f"flipflop {flipflop.__version__}, commit " in text and " UTC" in text
 
 
 def test_state_and_bit_colours_are_distinct():
