@@ -260,7 +260,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
     paths = args.runs or shipped_runs()
     figures_from_runs(paths, args.out, parse_formats(args.format), reference=args.reference,
-                      fixed_points=True if args.fixed_points else "cached")
+                      fixed_points="missing" if args.fixed_points else "cached")
     return 0
 
 

@@ -40,8 +40,8 @@ class RunAnalysis:
 def analyse_run(path: str | Path, label: str | None = None, fixed_points: bool | str = "cached") -> RunAnalysis:
     """Load a finished run and compute its spectrum, trajectories and (flip-flop) cube metrics.
 
-    ``fixed_points``: "cached" uses the run's ``fixed_points.npz`` if present; True
-    computes (and caches) it; False skips it.
+    ``fixed_points``: "cached" uses the run's ``fixed_points.npz`` if present; "missing"
+    also computes (and caches) it where absent; True always recomputes it; False skips it.
     """
     run = runs.load_run(path)
     label = label or Path(path).name
@@ -58,11 +58,11 @@ def analyse_run(path: str | Path, label: str | None = None, fixed_points: bool |
     cube = analysis.flipflop_cube(task, projection.projected, series) if task.name == "flipflop" else None
     metrics = {**run.metrics, task.series_name: task.score(outputs, series)}
     fps = None
-    if fixed_points == "cached" and run.fixed_points_path.is_file():
+    if fixed_points in ("cached", "missing") and run.fixed_points_path.is_file():
         from flipflop.fixed_points import FixedPoints
 
         fps = FixedPoints.load(run.fixed_points_path)
-    elif fixed_points is True:
+    elif fixed_points is True or fixed_points == "missing":
         fps = compute_fixed_points(model, task, run.fixed_points_path)
     w_out, b_out = model.layers[-1].get_weights()[:2]
     return RunAnalysis(label, run, task, w_rec, analysis.spectrum(w_rec),
