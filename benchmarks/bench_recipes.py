@@ -24,6 +24,7 @@ from pathlib import Path
 
 PAPER = Path("/work/shared/reference/paper-checkpoint/ff_3b_weights-20.hdf5")
 PAPER_EPOCH1 = Path("/work/shared/reference/paper-checkpoint/ff_3b_weights-01.hdf5")
+RESULTS = Path(__file__).parent / "results"
 BARS = {"heldout_accuracy": 0.9995, "heldout_mse": 0.012, "eight_state_accuracy": 0.999}
 
 # name -> settings: optimizer ("muon" | "adam" | "anchored"), learning_rate (recurrent),
@@ -37,8 +38,13 @@ RECIPES: dict[str, dict] = {
     "adam-1e-4-io20": dict(optimizer="adam", learning_rate=1e-4, io=20.0),
     "anchored-10": dict(optimizer="anchored", anchor_decay=10.0),
     "anchored-30": dict(optimizer="anchored", anchor_decay=30.0),
+    "anchored-20-io5": dict(optimizer="anchored", anchor_decay=20.0, io=5.0),
+    "anchored-30-io5": dict(optimizer="anchored", anchor_decay=30.0, io=5.0),
+    "muon-3e-4-io10-anchored-30": dict(optimizer="anchored", learning_rate=3e-4, io=10.0, anchor_decay=30.0),
     "lowrank-8": dict(optimizer="anchored", rank=8),
-    "lowrank-8-anchored-10": dict(optimizer="anchored", rank=8, anchor_decay=10.0),
+    "lowrank-16-3e-3": dict(optimizer="anchored", rank=16, learning_rate=3e-3),
+    "lowrank-32-2e-3": dict(optimizer="anchored", rank=32, learning_rate=2e-3),
+    "lowrank-16-3e-3-io5": dict(optimizer="anchored", rank=16, learning_rate=3e-3, io=5.0),
 }
 
 
@@ -72,7 +78,7 @@ def make_model(settings: dict, seed: int):
     return model
 
 
-def run(name: str, settings: dict, seed: int, max_epochs: int, check_every: int) -> dict:
+def run(name: str, settings: dict, seed: int, max_epochs: int, check_every: int, give_up_epoch: int = 2) -> dict:
     import keras
     import numpy as np
 
@@ -116,8 +122,8 @@ def run(name: str, settings: dict, seed: int, max_epochs: int, check_every: int)
         print(f"  {name} seed {seed}: epoch {epoch + 1}, {state['batches']} batches, {state['train_s']:.0f} s, "
               f"quick acc {q['bit_accuracy']:.5f} mse {q['mse']:.4f}, "
               f"sig {fmt_sig(spectral_signature(recurrent_matrix(model)))}", flush=True)
-        if not np.isfinite(q["mse"]):
-            break
+        if not np.isfinite(q["mse"]) or (epoch + 1 >= give_up_epoch and q["bit_accuracy"] < 0.995):
+            break  # diverged, or too far behind to make the bars in time
     final = state["result"] or evaluate(model, task, seed=10_000 + seed)
     sig = spectral_signature(recurrent_matrix(model))
     row = {"recipe": name, "seed": seed, "settings": {**BASE, **settings}, "reached": state["result"] is not None,
@@ -170,14 +176,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--max-epochs", type=int, default=12)
+    parser.add_argument("--max-epochs", type=int, default=7, help="7 epochs of 64 batches: ~56 s on 2 idle cores")
     parser.add_argument("--check-every", type=int, default=16, help="batches between checks")
     parser.add_argument("--no-paper", action="store_true", help="skip the paper network's row")
-    parser.add_argument("--jsonl", type=Path, default=Path(__file__).parent / "results" / "recipes.jsonl",
-                        help="append each row here")
+    parser.add_argument("--jsonl", type=Path, default=RESULTS / "recipes.jsonl", help="append each row here")
+    parser.add_argument("--render", action="store_true",
+                        help="only write the table of every row in --jsonl to results/recipes.md")
     args = parser.parse_args()
+    if args.render:
+        rows = [json.loads(line) for line in args.jsonl.read_text().splitlines() if line.strip()]
+        (RESULTS / "recipes.md").write_text(table(rows) + "\n")
+        print(table(rows))
+        return
     rows = [] if args.no_paper else paper_rows()
     args.jsonl.parent.mkdir(parents=True, exist_ok=True)
+    with args.jsonl.open("a") as f:
+        f.writelines(json.dumps(row) + "\n" for row in rows)
     for name in args.recipes:
         for seed in args.seeds:
             row = run(name, RECIPES[name], seed, args.max_epochs, args.check_every)
