@@ -32,6 +32,8 @@ BARS = {"heldout_accuracy": 0.9995, "heldout_mse": 0.012, "eight_state_accuracy"
 BASE = dict(optimizer="muon", learning_rate=1e-3, io=2.0, decay=2e-3, clipnorm=1.0)
 RECIPES: dict[str, dict] = {
     "fast": {},
+    # the package's recipe (flipflop.recipes "faithful": compile_model's "anchored-muon")
+    "faithful": dict(optimizer="anchored-muon", io=5.0),
     "muon-3e-4": dict(learning_rate=3e-4),
     "muon-3e-4-io10": dict(learning_rate=3e-4, io=10.0),
     "adam-1e-4-io10": dict(optimizer="adam", learning_rate=1e-4, io=10.0),
@@ -66,7 +68,7 @@ def make_model(settings: dict, seed: int):
     kind = s["optimizer"]
     model = build_model("simplernn", 400, 3, learning_rate=s["learning_rate"], decay=s["decay"],
                         clipnorm=s["clipnorm"], io_lr_multiplier=s["io"],
-                        optimizer="adam" if kind == "adam" else "muon", seed=seed)
+                        optimizer="muon" if kind == "anchored" else kind, seed=seed)
     if kind == "anchored":
         import keras
 
@@ -102,7 +104,7 @@ def run(name: str, settings: dict, seed: int, max_epochs: int, check_every: int,
             state["batches"] += 1
             if state["batches"] % check_every:
                 return
-            q = score(model, quick)
+            q = score(model, task, quick)
             if q["bit_accuracy"] < BARS["heldout_accuracy"] or q["mse"] > BARS["heldout_mse"]:
                 return
             m = evaluate(model, task, seed=10_000 + seed)
@@ -118,7 +120,7 @@ def run(name: str, settings: dict, seed: int, max_epochs: int, check_every: int,
                   callbacks=[Check()])
         if state["result"] is not None:
             break
-        q = score(model, quick)
+        q = score(model, task, quick)
         print(f"  {name} seed {seed}: epoch {epoch + 1}, {state['batches']} batches, {state['train_s']:.0f} s, "
               f"quick acc {q['bit_accuracy']:.5f} mse {q['mse']:.4f}, "
               f"sig {fmt_sig(spectral_signature(recurrent_matrix(model)))}", flush=True)
@@ -144,13 +146,14 @@ def paper_rows() -> list[dict]:
     from flipflop.analysis import recurrent_matrix, spectral_signature
     from flipflop.legacy import legacy_model
     from flipflop.metrics import evaluate
+    from flipflop.tasks.flipflop import FlipFlopTask
 
     rows = []
     for name, path in (("paper, epoch 20", PAPER), ("paper, epoch 1", PAPER_EPOCH1)):
         if not path.is_file():
             continue
         model = legacy_model(path)[0]
-        m = evaluate(model, seed=10_000)
+        m = evaluate(model, FlipFlopTask(), seed=10_000)
         sig = spectral_signature(recurrent_matrix(model))
         rows.append({"recipe": name, "seed": "-", "reached": meets_bars(m), "batches": None, "epochs": None,
                      "seconds": None, "heldout_accuracy": m["heldout"]["bit_accuracy"],

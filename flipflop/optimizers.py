@@ -13,11 +13,16 @@ both on the Muon (recurrent) variables only; the input and readout weights keep 
 """
 from __future__ import annotations
 
-import keras
 import numpy as np
-from keras import ops
+
+from flipflop.backend import keras
 
 from flipflop.errors import FlipFlopError
+
+ops = keras.ops
+
+# The faithful recipe's pull towards W0, per unit learning rate (benchmarks/bench_recipes.py).
+FAITHFUL_ANCHOR_DECAY = 14.0
 
 
 @keras.saving.register_keras_serializable(package="flipflop")
