@@ -184,11 +184,10 @@ def main() -> None:
     parser.add_argument("--no-paper", action="store_true", help="skip the paper network's row")
     parser.add_argument("--jsonl", type=Path, default=RESULTS / "recipes.jsonl", help="append each row here")
     parser.add_argument("--render", action="store_true",
-                        help="only write the table of every row in --jsonl to results/recipes.md")
+                        help="only print the table of every row in --jsonl (for results/recipes.md)")
     args = parser.parse_args()
     if args.render:
         rows = [json.loads(line) for line in args.jsonl.read_text().splitlines() if line.strip()]
-        (RESULTS / "recipes.md").write_text(table(rows) + "\n")
         print(table(rows))
         return
     rows = [] if args.no_paper else paper_rows()
