@@ -147,6 +147,16 @@ def spectrum(matrix: np.ndarray, tol: float = SPECTRUM_TOL) -> Spectrum:
                     int(np.sum(modulus > 1.0 + tol)), int(eig.size))
 
 
+def spectral_signature(matrix: np.ndarray, tol: float = SPECTRUM_TOL) -> dict[str, float]:
+    """Summary of the eigenvalue moduli |lambda| of ``matrix``: ``radius`` (max),
+    ``n_above`` (count of |lambda| > 1 + tol, see :func:`spectrum`), and the ``median``,
+    ``std`` and 10th percentile ``p10`` of |lambda| (dimensionless)."""
+    s = spectrum(matrix, tol)
+    modulus = np.abs(s.eigenvalues)
+    return {"radius": s.spectral_radius, "n_above": s.n_outside, "median": float(np.median(modulus)),
+            "std": float(np.std(modulus)), "p10": float(np.percentile(modulus, 10))}
+
+
 # ---------------------------------------------------------------- activity
 
 

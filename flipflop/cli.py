@@ -137,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path, help="run directory")
     p.add_argument("--recipe", default="fast",
                    help="fast (default: Muon, batches of 32 fresh trials, 2048 per epoch, up to 60 epochs) "
-                        "or paper (Adam 1e-4, batch 128, one set of 30050 trials, 20 epochs)")
+                        "or paper (Adam 1e-4, batch 128, one set of 30050 trials, 20 epochs) "
+                        "or faithful (fast, with Muon's steps pulled towards the orthogonal start; SimpleRNN)")
     p.add_argument("--epochs", type=int, help="maximum epochs (recipe default)")
     p.add_argument("--batch-size", type=int, help="batch size (recipe default)")
     p.add_argument("--samples-per-epoch", type=int, help="training samples per epoch (recipe default)")

@@ -17,6 +17,7 @@ from flipflop.backend import keras
 
 from flipflop.cells import cell_spec
 from flipflop.errors import FlipFlopError, check_positive_int
+from flipflop.optimizers import FAITHFUL_ANCHOR_DECAY, AnchoredMuon
 from flipflop.recipes import OPTIMIZERS
 
 # The readout's weights and the recurrent layer's input kernel, by variable path
@@ -120,15 +121,20 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-4, decay: float 
     * lr``) however the gradient is shaped, where Adam's elementwise steps add up to a
     large, coherent change of a 400 x 400 matrix. The input and readout weights and
     biases get Adam at ``io_lr_multiplier * lr``. No weight decay.
+    ``"anchored-muon"``: the same, each Muon step followed by a pull towards the initial
+    matrix, ``W <- W - FAITHFUL_ANCHOR_DECAY * lr * (W - W0)``
+    (``flipflop.optimizers.AnchoredMuon``), which keeps |lambda| of W_rec near 1.
 
     XLA is off: on CPU it makes these RNNs several times slower (measured 2.2 s vs
     0.29 s per batch of 128), and on GPU it would bypass the cuDNN kernels.
     """
     schedule = (keras.optimizers.schedules.InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=decay)
                 if decay > 0 else learning_rate)
-    if optimizer == "muon":
-        opt = keras.optimizers.Muon(schedule, exclude_layers=list(IO_WEIGHT_PATTERNS), adam_lr_ratio=io_lr_multiplier,
-                                    weight_decay=None, adam_weight_decay=None, epsilon=1e-8, clipnorm=clipnorm)
+    if optimizer in ("muon", "anchored-muon"):
+        muon, extra = ((keras.optimizers.Muon, {}) if optimizer == "muon"
+                       else (AnchoredMuon, {"anchor_decay": FAITHFUL_ANCHOR_DECAY}))
+        opt = muon(schedule, exclude_layers=list(IO_WEIGHT_PATTERNS), adam_lr_ratio=io_lr_multiplier,
+                   weight_decay=None, adam_weight_decay=None, epsilon=1e-8, clipnorm=clipnorm, **extra)
     else:
         opt = LayerwiseAdam(schedule, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clipnorm=clipnorm,
                             io_lr_multiplier=io_lr_multiplier)

@@ -28,6 +28,29 @@ def test_spectrum_of_orthogonal_matrix_is_on_unit_circle():
     assert np.all(np.diff(np.abs(s.eigenvalues)) <= 1e-12)  # sorted by decreasing modulus
 
 
+def test_spectral_signature_of_orthogonal_and_scaled_orthogonal():
+    q = ortho_group.rvs(20, random_state=3)
+    sig = A.spectral_signature(q)
+    assert sig["radius"] == pytest.approx(1.0, abs=1e-9) and sig["n_above"] == 0
+    assert sig["median"] == pytest.approx(1.0, abs=1e-9) and sig["p10"] == pytest.approx(1.0, abs=1e-9)
+    assert sig["std"] == pytest.approx(0.0, abs=1e-9)
+    scaled = A.spectral_signature(1.05 * q)
+    assert scaled["radius"] == pytest.approx(1.05) and scaled["median"] == pytest.approx(1.05)
+    assert scaled["n_above"] == 20 and scaled["std"] == pytest.approx(0.0, abs=1e-9)
+    assert A.spectral_signature(0.9 * q)["n_above"] == 0
+
+
+def test_spectral_signature_finds_an_outlier_in_a_block_diagonal():
+    q = ortho_group.rvs(9, random_state=4)
+    m = np.zeros((10, 10))
+    m[:9, :9], m[9, 9] = q, 1.5  # nine moduli at 1, one at 1.5
+    sig = A.spectral_signature(m)
+    assert sig["radius"] == pytest.approx(1.5) and sig["n_above"] == 1
+    assert sig["median"] == pytest.approx(1.0) and sig["p10"] == pytest.approx(1.0)
+    assert sig["std"] == pytest.approx(np.std([1.0] * 9 + [1.5]))
+    assert A.spectral_signature(m, tol=0.6)["n_above"] == 0
+
+
 def test_spectrum_counts_eigenvalues_outside_with_tolerance():
     s = A.spectrum(np.diag([2.0, 0.5, 1.2]))
     assert s.spectral_radius == pytest.approx(2.0)
