@@ -61,7 +61,7 @@ class LayerwiseAdam(keras.optimizers.Adam):
 def build_model(cell: str = "simplernn", units: int = 400, n_inputs: int = 3, n_outputs: int | None = None, *,
                 learning_rate: float = 1e-4, decay: float = 1e-4, clipnorm: float | None = None,
                 io_lr_multiplier: float = 1.0, optimizer: str = "adam", seed: int = 0,
-                readout_excitatory_only: bool = False, **cell_kwargs) -> keras.Sequential:
+                readout_excitatory_only: bool = False, anchor_decay: float = FAITHFUL_ANCHOR_DECAY, **cell_kwargs) -> keras.Sequential:
     """A compiled RNN with ``n_inputs`` inputs and ``n_outputs`` linear outputs (default
     ``n_inputs``, as the flip-flop has): the registry's recurrent layer, then a ``Dense`` readout.
 
@@ -107,12 +107,13 @@ def build_model(cell: str = "simplernn", units: int = 400, n_inputs: int = 3, n_
         kernel.assign(readout_constraint(kernel))
     if spec.after_build is not None:
         spec.after_build(model.get_layer("recurrent"))
-    compile_model(model, learning_rate, decay, clipnorm, io_lr_multiplier, optimizer)
+    compile_model(model, learning_rate, decay, clipnorm, io_lr_multiplier, optimizer, anchor_decay)
     return model
 
 
 def compile_model(model: keras.Model, learning_rate: float = 1e-4, decay: float = 1e-4,
-                  clipnorm: float | None = None, io_lr_multiplier: float = 1.0, optimizer: str = "adam") -> None:
+                  clipnorm: float | None = None, io_lr_multiplier: float = 1.0, optimizer: str = "adam",
+                  anchor_decay: float = FAITHFUL_ANCHOR_DECAY) -> None:
     """Compile with MSE and the paper's inverse-time decay, ``lr / (1 + decay * step)``.
 
     ``"adam"``: Adam (``LayerwiseAdam``), as in the paper.
@@ -122,7 +123,7 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-4, decay: float 
     large, coherent change of a 400 x 400 matrix. The input and readout weights and
     biases get Adam at ``io_lr_multiplier * lr``. No weight decay.
     ``"anchored-muon"``: the same, each Muon step followed by a pull towards the initial
-    matrix, ``W <- W - FAITHFUL_ANCHOR_DECAY * lr * (W - W0)``
+    matrix, ``W <- W - anchor_decay * lr * (W - W0)``
     (``flipflop.optimizers.AnchoredMuon``), which keeps |lambda| of W_rec near 1.
 
     XLA is off: on CPU it makes these RNNs several times slower (measured 2.2 s vs
@@ -132,7 +133,7 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-4, decay: float 
                 if decay > 0 else learning_rate)
     if optimizer in ("muon", "anchored-muon"):
         muon, extra = ((keras.optimizers.Muon, {}) if optimizer == "muon"
-                       else (AnchoredMuon, {"anchor_decay": FAITHFUL_ANCHOR_DECAY}))
+                       else (AnchoredMuon, {"anchor_decay": anchor_decay}))
         opt = muon(schedule, exclude_layers=list(IO_WEIGHT_PATTERNS), adam_lr_ratio=io_lr_multiplier,
                    weight_decay=None, adam_weight_decay=None, epsilon=1e-8, clipnorm=clipnorm, **extra)
     else:

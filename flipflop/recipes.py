@@ -17,5 +17,6 @@ RECIPES: dict[str, dict] = {
     # with Muon steps pulled back towards the orthogonal start (flipflop.optimizers.AnchoredMuon)
     # and Adam at 5x on input and readout; |lambda| of W_rec stay in a tight ring at 1.
     "faithful": dict(optimizer="anchored-muon", batch_size=32, samples_per_epoch=2048, fresh_data=True,
-                     decay=2e-3, clipnorm=1.0, io_lr_multiplier=5.0, epochs=60, curriculum_ms=()),
+                     decay=2e-3, clipnorm=1.0, io_lr_multiplier=5.0, epochs=60, curriculum_ms=(),
+                     anchor_decay=14.0),
 }

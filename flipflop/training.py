@@ -63,6 +63,7 @@ class TrainConfig:
     target_mse: float | None = param(None, low=0, open_low=True, none=True,
                                      help="... together with this validation MSE (task default)")
     patience: int = param(10, kind="int", low=1, help="stop after this many epochs without improvement")
+    anchor_decay: float = param(0.0, low=0, help="anchored-muon: pull of W_rec towards its start, per unit of lr")
     task: dict = dataclasses.field(default_factory=lambda: make_task().to_dict())
     cell_kwargs: dict = dataclasses.field(default_factory=dict)
 
@@ -313,7 +314,7 @@ def train(config: TrainConfig, out: str | Path, force: bool = False, verbose: in
         model = build_model(config.cell, config.units, task.n_inputs, task.n_outputs,
                             learning_rate=config.learning_rate, decay=config.decay, clipnorm=config.clipnorm,
                             io_lr_multiplier=config.io_lr_multiplier, optimizer=config.optimizer,
-                            seed=config.seed, **config.cell_kwargs)
+                            seed=config.seed, anchor_decay=config.anchor_decay, **config.cell_kwargs)
         runs.ensure_writable_dir(out)
         runs.write_config(out, {"source": "trained", "cell": config.cell, "units": config.units,
                                 "task": task.name, "n_inputs": task.n_inputs, "n_outputs": task.n_outputs,
