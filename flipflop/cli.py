@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--paper", type=Path, help="the paper's ff_3b_weights-20.hdf5 or its folder (default: "
                    "$FLIPFLOP_PAPER_CHECKPOINT, ./paper-checkpoint/; drawn alongside when found)")
     p.add_argument("--reference", type=Path, help="an imported run drawn alongside instead of the paper's")
-    p.add_argument("--recipe", default="fast", help="fast (default) or paper")
+    p.add_argument("--recipe", help="default: faithful for simplernn (the paper's spectrum), fast for other cells")
     p.add_argument("--no-fixed-points", action="store_true", help="skip the fixed-point analysis")
     p.add_argument("--quick", action="store_true", help="tiny networks and short trials: a smoke test")
 

@@ -18,11 +18,10 @@ import numpy as np
 from flipflop.backend import keras
 
 from flipflop.errors import FlipFlopError
+from flipflop.recipes import FAITHFUL_ANCHOR_DECAY  # noqa: F401  (re-exported: the faithful recipe's pull)
 
 ops = keras.ops
 
-# The faithful recipe's pull towards W0, per unit learning rate (benchmarks/bench_recipes.py).
-FAITHFUL_ANCHOR_DECAY = 14.0
 
 
 @keras.saving.register_keras_serializable(package="flipflop")
