@@ -9,7 +9,7 @@ from flipflop.errors import FlipFlopError
 
 def describe(path: str | Path) -> dict:
     """Cell, size, training config, metrics and recurrent spectrum of a run dir or ``.keras`` file."""
-    from flipflop.analysis import recurrent_layer, recurrent_matrix, shown_gate, spectrum
+    from flipflop.analysis import recurrent_layer, recurrent_matrix, shown_gate, spectral_signature, spectrum
 
     path = Path(path)
     if not path.exists():
@@ -17,12 +17,13 @@ def describe(path: str | Path) -> dict:
     run = runs.load_run(path, require_finished=False) if path.is_dir() else None
     model = run.model() if run else runs.load_model(path)
     layer = recurrent_layer(model)
-    spec = spectrum(recurrent_matrix(model))
+    w_rec = recurrent_matrix(model)
+    spec = spectrum(w_rec)
     info = {"path": str(path), "cell": type(layer.cell).__name__, "units": int(layer.cell.units),
             "n_inputs": int(model.input_shape[-1]), "n_outputs": int(model.output_shape[-1]),
             "n_params": int(model.count_params()), "recurrent_block": shown_gate(model),
             "spectral_radius": float(spec.spectral_radius), "n_eigenvalues": int(spec.n_total),
-            "n_outside_unit_circle": int(spec.n_outside)}
+            "n_outside_unit_circle": int(spec.n_outside), "spectral_signature": spectral_signature(w_rec)}
     if run:
         info["task"] = run.task().name
         info["source"] = run.config.get("source", "trained")
@@ -55,6 +56,7 @@ def format_table(info: dict) -> str:
     block = info["recurrent_block"]
     rows += [("recurrent matrix", "W_rec" if block == "recurrent" else f"the {block} block of the recurrent kernel"),
              ("spectral radius", f"{info['spectral_radius']:.4f}"),
-             ("eigenvalues |λ| > 1.01", f"{info['n_outside_unit_circle']} of {info['n_eigenvalues']}")]
+             ("eigenvalues |λ| > 1.01", f"{info['n_outside_unit_circle']} of {info['n_eigenvalues']}"),
+             ("|λ| median / std / p10", "{median:.4f} / {std:.4f} / {p10:.4f}".format(**info["spectral_signature"]))]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

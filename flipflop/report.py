@@ -103,6 +103,24 @@ def draw_fixed_points(a: RunAnalysis, out: str | Path, formats: Sequence[str] = 
     return written
 
 
+# The paper's spectral signature (its network: radius 1.082, 57 above 1.01, median 1.002, std 0.016).
+SIGNATURE_BARS = {"std": 0.025, "median": (0.99, 1.01), "radius": 1.15, "n_above": 80}
+
+
+def has_paper_signature(sig: dict) -> bool:
+    """True if a spectral signature (``analysis.spectral_signature``) meets ``SIGNATURE_BARS``."""
+    lo, hi = SIGNATURE_BARS["median"]
+    return (sig["std"] <= SIGNATURE_BARS["std"] and lo <= sig["median"] <= hi
+            and sig["radius"] <= SIGNATURE_BARS["radius"] and sig["n_above"] <= SIGNATURE_BARS["n_above"])
+
+
+def _signature_row(a: RunAnalysis) -> str:
+    sig = analysis.spectral_signature(a.w_rec)
+    recipe = (a.run.config.get("train") or {}).get("recipe", a.run.config.get("source", "–"))
+    return (f"| {a.label} | {recipe} | {sig['radius']:.3f} | {sig['n_above']} | {sig['median']:.4f} | "
+            f"{sig['std']:.4f} | {sig['p10']:.4f} | {'yes' if has_paper_signature(sig) else 'no'} |")
+
+
 def _row(a: RunAnalysis) -> str:
     h = a.metrics.get("heldout", {})
     e = a.metrics["eight_state"]
@@ -167,6 +185,15 @@ def report(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None = None
              "eigenvalues outside 1.01 | cube R² | bit decoding | bit-axis angles (°) | variance |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     lines += [_row(a) for a in analyses] + ([_row(reference)] if reference else [])
+    lines += ["", "## Spectral signature of W_rec", "",
+              "Moduli |λ| of the recurrent matrix's eigenvalues. The paper: \"except for a small group of "
+              "eigenvalues that migrated out of the unit circle, the rest remain on it\". Its signature, as "
+              f"we test it: std |λ| ≤ {SIGNATURE_BARS['std']}, median |λ| in [{SIGNATURE_BARS['median'][0]}, "
+              f"{SIGNATURE_BARS['median'][1]}], radius ≤ {SIGNATURE_BARS['radius']}, at most "
+              f"{SIGNATURE_BARS['n_above']} of 400 above 1.01.", "",
+              "| network | recipe | radius | \\|λ\\| > 1.01 | median \\|λ\\| | std \\|λ\\| | 10th percentile \\|λ\\| | "
+              "the paper's signature |", "|---|---|---|---|---|---|---|---|"]
+    lines += [_signature_row(a) for a in list(analyses) + ([reference] if reference else [])]
     if len(analyses) > 1:
         d = analysis.pairwise_procrustes([a.cube.centroids for a in analyses])
         lines += ["", "## Procrustes distances between realisations' cubes",

@@ -67,6 +67,9 @@ def test_inspect_prints_table_and_json(capsys, tiny_run):
     info = json.loads(out)
     assert info["units"] == 32 and info["n_params"] == 2 * 32 + 32 * 32 + 32 * 2 + 2
     assert 0 <= info["n_outside_unit_circle"] <= 32 and info["spectral_radius"] > 0
+    sig = info["spectral_signature"]
+    assert sig["n_above"] == info["n_outside_unit_circle"] and sig["radius"] == pytest.approx(info["spectral_radius"])
+    assert sig["p10"] <= sig["median"] <= sig["radius"] and sig["std"] >= 0
     assert info["metrics"]["heldout"]["bit_accuracy"] > 0.95
 
 
