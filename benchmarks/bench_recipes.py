@@ -51,7 +51,9 @@ RECIPES: dict[str, dict] = {
 
 
 def faithful(sig: dict) -> bool:
-    return sig["std"] <= 0.025 and 0.99 <= sig["median"] <= 1.01 and sig["radius"] <= 1.15 and sig["n_above"] <= 80
+    from flipflop.report import has_paper_signature
+
+    return has_paper_signature(sig)
 
 
 def meets_bars(m: dict) -> bool:
