@@ -37,9 +37,10 @@ def behaviour(task: Task, outputs: np.ndarray, trials: Trials) -> dict:
 def logistic_fit(x: np.ndarray, chose_1: np.ndarray) -> dict:
     """Slopes (per unit of each column of ``x``) and bias of a logistic fit of ``chose_1``;
     None for each when the choices are all alike (nothing to fit)."""
-    x = np.asarray(x, np.float64).reshape(len(chose_1), -1)
     chose_1 = np.asarray(chose_1, bool)
-    if chose_1.all() or not chose_1.any():
+    x = np.asarray(x, np.float64)
+    x = x.reshape(len(chose_1), -1) if len(chose_1) else x.reshape(0, x.shape[1] if x.ndim == 2 else 1)
+    if chose_1.all() or not chose_1.any():  # also no trials at all (every trial broke fixation)
         return {"slopes": [None] * x.shape[1], "bias": None}
     model = LogisticRegression(C=1e6, max_iter=1000).fit(x, chose_1)
     return {"slopes": [float(s) for s in model.coef_[0]], "bias": float(model.intercept_[0])}

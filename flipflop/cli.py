@@ -169,8 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite an existing run directory")
     p.add_argument("--no-eval", action="store_true", help="skip measuring the metrics")
     p = sub.add_parser("reproduce", help="train the four realisations and draw every figure (the main job)")
-    p.add_argument("--cell", default="simplernn", help="simplernn (default), gru, lstm or ctrnn")
-    p.add_argument("--seeds", default="0,1,2,3", help="comma-separated seeds (default 0,1,2,3)")
+    p.add_argument("--task", default="flipflop", metavar="NAME",
+                   help="flipflop (default: the paper) or a primer task (perceptual_dm, context_dm, parametric_wm, "
+                        "match_category: the primer's CTRNN with Dale's law, its figures and REPORT)")
+    p.add_argument("--cell", default=None, help="simplernn (flip-flop default), gru, lstm or ctrnn (primer tasks' "
+                                                "default, with --dale 0.8 --tau 100)")
+    p.add_argument("--seeds", default=None, help="comma-separated seeds (default 0,1,2,3; primer tasks 0)")
     p.add_argument("--runs", type=Path, default=Path("flipflop-out/runs"),
                    help="where runs go (default flipflop-out/runs in the working directory)")
     p.add_argument("--out", type=Path, default=Path("flipflop-out/figures"),
@@ -183,8 +187,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-fixed-points", action="store_true", help="skip the fixed-point analysis")
     p.add_argument("--quick", action="store_true", help="tiny networks and short trials: a smoke test")
 
+    p = sub.add_parser("evaluate", help="a run's performance and behaviour on fresh trials, with the primer's bars")
+    p.add_argument("run", type=Path, help="run directory")
+    p.add_argument("--trials", type=int, default=4000, help="fresh trials (default 4000)")
+    p.add_argument("--seed", type=int, default=777, help="seed of the fresh trials (default 777)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
     p = sub.add_parser("figures", help="draw every figure and REPORT.md from existing runs")
-    p.add_argument("--runs", type=Path, nargs="+", help="run directories (default: the shipped networks)")
+    p.add_argument("--runs", type=Path, nargs="+", help="run directories (default: the shipped networks of --task); "
+                   "the figures follow the runs' task")
+    p.add_argument("--task", default="flipflop", metavar="NAME",
+                   help="without --runs: the shipped network(s) of this task (default flipflop)")
     p.add_argument("--out", type=Path, default=Path("flipflop-out/figures"),
                    help="figure folder (default flipflop-out/figures in the working directory)")
     p.add_argument("--format", default="png", help="png (default), pdf, svg, or a list such as png,pdf")
@@ -247,8 +260,20 @@ def _int_list(text: str, name: str) -> list[int]:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from flipflop.figures import parse_formats
     from flipflop.reproduce import reproduce
+    from flipflop.tasks import task_class
 
-    reproduce(args.cell, _int_list(args.seeds, "--seeds"), args.runs, args.out, parse_formats(args.format),
+    task_class(args.task)  # an unknown task is a one-line error
+    if args.task != "flipflop":
+        from flipflop.reproduce_task import reproduce_task
+
+        if args.paper is not None or args.reference is not None:
+            raise FlipFlopError("--paper and --reference only apply to --task flipflop")
+        reproduce_task(args.task, _int_list(args.seeds or "0", "--seeds"), args.runs, args.out,
+                       parse_formats(args.format), cell=args.cell or "ctrnn", quick=args.quick, recipe=args.recipe,
+                       fixed_points=not args.no_fixed_points)
+        return 0
+    reproduce(args.cell or "simplernn", _int_list(args.seeds or "0,1,2,3", "--seeds"), args.runs, args.out,
+              parse_formats(args.format),
               quick=args.quick, recipe=args.recipe, reference=args.reference,
               fixed_points=not args.no_fixed_points, paper=args.paper)
     return 0
@@ -259,9 +284,20 @@ def cmd_figures(args: argparse.Namespace) -> int:
     from flipflop.report import figures_from_runs
     from flipflop.runs import shipped_runs
 
-    paths = args.runs or shipped_runs()
+    from flipflop.tasks import task_class
+
+    task_class(args.task)
+    paths = args.runs or shipped_runs("simplernn-400-seed*" if args.task == "flipflop" else f"{args.task}-*-seed*")
     figures_from_runs(paths, args.out, parse_formats(args.format), reference=args.reference,
                       fixed_points="missing" if args.fixed_points else "cached")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from flipflop.evaluation import evaluate_run, format_evaluation
+
+    result = evaluate_run(args.run, args.trials, args.seed)
+    print(json.dumps(result, indent=2) if args.json else format_evaluation(result))
     return 0
 
 
@@ -405,7 +441,7 @@ def cmd_import_legacy(args: argparse.Namespace) -> int:
 
 COMMANDS = {"train": cmd_train, "tasks": cmd_tasks, "inspect": cmd_inspect, "import-legacy": cmd_import_legacy,
             "reproduce": cmd_reproduce, "figures": cmd_figures, "fixed-points": cmd_fixed_points,
-            "sweep": cmd_sweep, "sweep-report": cmd_sweep_report}
+            "sweep": cmd_sweep, "sweep-report": cmd_sweep_report, "evaluate": cmd_evaluate}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -275,6 +275,9 @@ def figures_from_runs(paths: Sequence[str | Path], out: str | Path = "figures", 
     ``fixed_points`` applies to the first ``fixed_points_for`` runs (all by default) and
     the reference; the other runs use a cached ``fixed_points.npz`` if they have one.
     """
+    by_task = _group_by_task(paths)
+    if set(by_task) != {"flipflop"}:  # the primer's tasks: their own figures (one folder per task if mixed)
+        return _figures_by_task(by_task, out, formats, reference, fixed_points, log, fixed_points_for, timings)
     t0 = time.perf_counter()
     out = runs.ensure_writable_dir(out)
     limit = len(paths) if fixed_points_for is None else fixed_points_for
@@ -288,6 +291,31 @@ def figures_from_runs(paths: Sequence[str | Path], out: str | Path = "figures", 
                "drawing and saving figures": t2 - t1}
     runs.write_text(out / "REPORT.md", report(analyses, ref, timings, written))
     return written + [out / "REPORT.md"]
+
+
+def _group_by_task(paths: Sequence[str | Path]) -> dict[str, list]:
+    """Run paths by their task's name, in the given order."""
+    groups: dict[str, list] = {}
+    for p in paths:
+        groups.setdefault(runs.load_run(p).task().name, []).append(p)
+    return groups
+
+
+def _figures_by_task(by_task: dict[str, list], out, formats, reference, fixed_points, log, fixed_points_for,
+                     timings) -> list[Path]:
+    from flipflop.task_report import task_figures_from_runs
+
+    if reference is not None and "flipflop" not in by_task:
+        raise FlipFlopError("--reference only applies to flip-flop runs")
+    written: list[Path] = []
+    for name, paths in by_task.items():
+        folder = Path(out) / name if len(by_task) > 1 else Path(out)
+        if name == "flipflop":
+            written += figures_from_runs(paths, folder, formats, reference, fixed_points, log, fixed_points_for,
+                                         timings)
+        else:
+            written += task_figures_from_runs(paths, folder, formats, fixed_points, log, timings, fixed_points_for)
+    return written
 
 
 def script_args(doc: str, argv: Sequence[str] | None = None):

@@ -7,7 +7,9 @@ A run directory is the public record of one training:
 - ``config.json``: every parameter, the seed, and the package/Keras/TF versions;
 - ``history.csv``: one row per finished epoch;
 - ``metrics.json``: final metrics (present once the run has finished);
-- ``fixed_points.npz``: the fixed points found in the trained network (``flipflop fixed-points``).
+- ``fixed_points.npz``: the fixed points found in the trained network (``flipflop fixed-points``);
+- ``fixed_points_<tag>.npz``: those at the input of one period of a decision task (``tag``
+  names the period and condition, e.g. ``delay``), cached by the task figures.
 
 While training, ``checkpoint-NNNN.keras`` and ``state.json`` hold the latest epoch
 (weights and optimizer) so an interrupted run resumes where it stopped.
@@ -39,6 +41,7 @@ METRICS = "metrics.json"
 STATE = "state.json"
 FIXED_POINTS = "fixed_points.npz"
 CHECKPOINT_GLOB = "checkpoint-*.keras"
+TAGGED_FIXED_POINTS_GLOB = "fixed_points_*.npz"
 CONFIG_FORMAT = 2
 # Everything a training writes: cleared together by ``--force``, so nothing stale survives.
 RUN_FILES = (MODEL, INITIAL, CONFIG, HISTORY, METRICS, STATE, FIXED_POINTS)
@@ -52,7 +55,8 @@ def checkpoint_name(epoch: int) -> str:
 def clear_run(path: str | os.PathLike) -> None:
     """Delete every file a run writes in ``path`` (and nothing else)."""
     path = Path(path)
-    for p in list(path.glob(CHECKPOINT_GLOB)) + [path / n for n in RUN_FILES]:
+    for p in list(path.glob(CHECKPOINT_GLOB)) + list(path.glob(TAGGED_FIXED_POINTS_GLOB)) + \
+            [path / n for n in RUN_FILES]:
         p.unlink(missing_ok=True)
 
 
@@ -204,6 +208,12 @@ class Run:
     @property
     def fixed_points_path(self) -> Path:
         return self.path / FIXED_POINTS
+
+    def fixed_points_at(self, tag: str) -> Path:
+        """The cache of the fixed points at one period's input (``tag``: letters, digits, _)."""
+        if not tag.replace("_", "").isalnum():
+            raise FlipFlopError(f"a fixed-point tag is letters, digits and _, got {tag!r}")
+        return self.path / f"fixed_points_{tag}.npz"
 
     def task(self):
         """The task the run was trained on (the paper's flip-flop for imported networks)."""
