@@ -23,17 +23,20 @@ import numpy as np
 TASKS = ("perceptual_dm", "context_dm", "parametric_wm", "match_category")
 
 
-def generation_seconds(name: str, n: int = 10_000, repeats: int = 5) -> float:
+def generation_seconds(name: str, n: int = 10_000, repeats: int = 5) -> tuple[float, float]:
+    """Median wall-clock and CPU (this process) seconds to generate ``n`` trials: on a shared
+    machine the CPU time is the load-independent one."""
     from flipflop.tasks import make_task
 
     task = make_task(name)
     task.generate(100, 0)
-    times = []
+    wall, cpu = [], []
     for r in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         task.generate(n, r)
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    return float(np.median(wall)), float(np.median(cpu))
 
 
 def config_for(task: str, cell: str, units: int):
@@ -70,15 +73,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cells", default="simplernn,ctrnn", help="simplernn (128 units) and/or ctrnn (primer)")
     parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--generation-only", action="store_true", help="only time trial generation")
     parser.add_argument("--units", type=int, default=128, help="SimpleRNN units (default 128)")
     args = parser.parse_args()
     import flipflop.backend  # noqa: F401
 
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     tasks = args.tasks.split(",")
-    print("| task | generate 10,000 trials (s) |\n|---|---|")
+    print("| task | generate 10,000 trials: wall s | CPU s |\n|---|---|---|")
     for name in tasks:
-        print(f"| {name} | {generation_seconds(name):.3f} |", flush=True)
+        wall, cpu = generation_seconds(name)
+        print(f"| {name} | {wall:.3f} | {cpu:.3f} |", flush=True)
+    if args.generation_only:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         ff = flipflop_epoch_seconds(args.units, Path(tmp) / "flipflop")
         print(f"\nflip-flop SimpleRNN-{args.units}: {ff:.1f} s per epoch (2048 trials of 340 steps)\n")

@@ -14,7 +14,9 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.decomposition import PCA
 from sklearn.linear_model import LinearRegression
+from sklearn.pipeline import make_pipeline
 
 from flipflop.errors import FlipFlopError
 
@@ -112,7 +114,10 @@ def slow_modes(jacobians: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values, vectors
 
 
-def decode_line(train_states: np.ndarray, values: np.ndarray, points: np.ndarray) -> np.ndarray:
+def decode_line(train_states: np.ndarray, values: np.ndarray, points: np.ndarray, n_components: int = 2) -> np.ndarray:
     """The value (e.g. f1, Hz) that a linear decoder fitted on ``train_states`` (n, units) ->
-    ``values`` (n,) reads at ``points`` (K, units): where each fixed point sits along the line."""
-    return LinearRegression().fit(train_states, values).predict(points)
+    ``values`` (n,) reads at ``points`` (K, units): where each fixed point sits along the line.
+    The decoder reads the states' first ``n_components`` principal components (a handful of
+    conditions cannot fit one weight per unit without overfitting)."""
+    k = max(1, min(n_components, len(train_states) - 1, train_states.shape[1]))
+    return make_pipeline(PCA(k), LinearRegression()).fit(train_states, values).predict(points)

@@ -195,3 +195,10 @@ def test_signature_figures_draw_their_content():
     assert "2 of 3 units" in fig.axes[0].get_title()
     fig = tf_.psychometric([-50, 0, 50], [0.0, 0.5, 1.0], 0.1, 0.0)
     assert len(fig.axes[0].lines) >= 2
+
+
+def test_decode_line_reads_a_planted_line_beyond_its_training_range():
+    rng = np.random.default_rng(0)
+    d, f1 = rng.standard_normal(40), np.linspace(10, 34, 10)
+    states = f1[:, None] * d[None] + 0.01 * rng.standard_normal((10, 40))
+    assert np.allclose(ta.decode_line(states, f1, np.stack([22 * d, 40 * d])), [22, 40], atol=0.1)

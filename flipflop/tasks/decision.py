@@ -36,7 +36,7 @@ from typing import Any, ClassVar, Iterator
 import numpy as np
 
 from flipflop.errors import FlipFlopError, param
-from flipflop.tasks.base import Channel, Task, Trials, check_samples, masked_mse, sequential_periods
+from flipflop.tasks.base import Channel, Task, Trials, check_samples, masked_mse, period_mask, sequential_periods
 
 FIXATION_IN = Channel("fixation", "1 until the go cue (the start of the response period), then 0")
 FIXATION_OUT = Channel("fixation", "target 1 until the go cue, 0 after")
@@ -184,13 +184,15 @@ class DecisionTask(Task):
         return Trials(inputs, targets, mask.astype(np.float32), conditions, periods)
 
     def _add_noise(self, inputs: np.ndarray, periods: dict, rng: np.random.Generator) -> None:
+        """N(0, 1) x sigma / sqrt(dt_ms) on the stimulus channels at every stimulus step, drawn in
+        one call (trial by trial, step by step) and written through one boolean mask."""
         k = len(self.stimulus_channels())
-        std = np.float32(self.sigma / np.sqrt(self.dt_ms))
+        on = np.zeros(inputs.shape[:2], bool)
         for p in self.stimulus_periods:
-            for trials, start, stop in blocks(periods, p):
-                rows = len(trials) if isinstance(trials, np.ndarray) else len(inputs)
-                shape = (rows, stop - start, k)
-                inputs[trials, start:stop, 1:1 + k] += std * rng.standard_normal(shape, dtype=np.float32)
+            on |= period_mask(periods, p, inputs.shape[1])
+        std = np.float32(self.sigma / np.sqrt(self.dt_ms))
+        channels = inputs[:, :, 1:1 + k]  # a view: the writes below land in ``inputs``
+        channels[on] += std * rng.standard_normal((int(on.sum()), k), dtype=np.float32)
 
 
 def blocks(periods: dict, period: str) -> Iterator[tuple[np.ndarray | slice, int, int]]:
