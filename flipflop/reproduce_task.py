@@ -23,6 +23,13 @@ PRIMER_CELL = {"dale_ratio": 0.8, "tau_ms": 100.0}
 # for the bars: parametric WM and match-to-category stop at 0.97 rather than 0.95, so that the
 # fresh-trial accuracy (>= 0.95 over the pairs / away from the boundary) has a margin.
 TARGETS: dict[str, dict] = {"parametric_wm": dict(target_accuracy=0.97), "match_category": dict(target_accuracy=0.97)}
+# Per (task, cell) settings where the defaults miss a bar (measured, README "Tasks of the primer"):
+# a SimpleRNN on perceptual DM stopped at the target after 2 epochs with P(choice 1) at 0 %
+# coherence of 0.44 (seed 0), and 0.63 / 0.59 when trained longer at Muon 1e-3; at 3e-4 for 20
+# epochs (the 0.99 target is out of reach: the best validation MSE is kept) it is 0.48 (seed 0)
+# and 0.50 (seed 1). The zero-coherence bias is the last batches' drift: a smaller step removes it.
+CELL_SETTINGS: dict[tuple[str, str], dict] = {
+    ("perceptual_dm", "simplernn"): dict(learning_rate=3e-4, target_accuracy=0.99, epochs=20, patience=20)}
 # --quick: tiny networks and few trials, the whole pipeline as a smoke test.
 QUICK = dict(units=16, batch_size=32, samples_per_epoch=128, epochs=2, learning_rate=1e-2, val_samples=64)
 
@@ -33,7 +40,8 @@ def task_configs(task: str, seeds: Sequence[int], cell: str = "ctrnn", quick: bo
     cls = task_class(task)
     if cls.name == "flipflop":
         raise FlipFlopError("the flip-flop is reproduced by `flipflop reproduce` without --task")
-    extra = dict(QUICK) if quick else dict(TARGETS.get(task, {}), units=PRIMER_UNITS)
+    extra = dict(QUICK) if quick else dict(TARGETS.get(task, {}), units=PRIMER_UNITS,
+                                           **CELL_SETTINGS.get((task, cell), {}))
     if units is not None:
         extra["units"] = units
     cell_kwargs = dict(PRIMER_CELL) if cell == "ctrnn" else {}

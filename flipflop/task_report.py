@@ -244,18 +244,20 @@ def signature_match_category(t: TaskRunAnalysis) -> dict:
                                                               a.task.dt_ms, epochs, f"{a.label}: category pairs")
     onsets, start = category_onsets(a)
     figs["selectivity_onsets"] = tf_.onset_histogram(
-        onsets * a.task.dt_ms, {n: (s - start) * a.task.dt_ms for n, (s, _) in epochs.items() if s > start},
+        onsets * a.task.dt_ms, {n: (s - start) * a.task.dt_ms for n, (s, _) in epochs.items() if s > start
+                                and n != "test"},
         f"{a.label}")
     return figs
 
 
 def category_onsets(a: RunAnalysis) -> tuple[np.ndarray, int]:
-    """Steps after sample onset at which each unit becomes category selective, and that onset."""
+    """Steps after sample onset at which each unit becomes category selective (sample and delay
+    periods only: the test stimulus then mixes in), and the sample onset step."""
     c = a.series.conditions
     dirs, rates = ta.condition_means(a.hidden, c["sample_dir"])
     index = ta.category_selectivity(rates, a.task.category(dirs[:, 0]))  # type: ignore[attr-defined]
-    start = int(a.series.periods["sample"][0, 0])
-    return ta.selectivity_onsets(index, start), start
+    start, stop = int(a.series.periods["sample"][0, 0]), int(a.series.periods["test"][0, 0])
+    return ta.selectivity_onsets(index[:stop], start), start  # before the test mixes in its direction
 
 
 SIGNATURES: dict[str, Callable[[TaskRunAnalysis], dict]] = {
@@ -295,9 +297,10 @@ def fixed_point_sentence(task, f: FixedPointSet) -> str:
     elif n_stable >= 2:
         kind = f"{n_stable} attractors" + (f" separated by {len(f.points) - n_stable} saddle(s)"
                                              if len(f.points) > n_stable else "")
+    elif n_stable == 1:
+        kind = "a single attractor" + (f" and {len(f.points) - 1} unstable point(s)" if len(f.points) > 1 else "")
     else:
-        kind = "a single attractor" + (f" and {len(f.points) - n_stable} unstable point(s)"
-                                       if len(f.points) > n_stable else "")
+        kind = f"no attractor, {len(f.points)} unstable point(s)"
     tau = 1.0 / max(float(gap.min()), 1e-12)
     return (f"{kind} {where}: {len(f.points)} fixed point(s), {n_stable} stable, at which a linear decoder "
             f"reads {var} = {f.decoded.min():.3g}" + (f" to {f.decoded.max():.3g}" if len(f.points) > 1 else "") +
