@@ -202,3 +202,26 @@ def test_decode_line_reads_a_planted_line_beyond_its_training_range():
     d, f1 = rng.standard_normal(40), np.linspace(10, 34, 10)
     states = f1[:, None] * d[None] + 0.01 * rng.standard_normal((10, 40))
     assert np.allclose(ta.decode_line(states, f1, np.stack([22 * d, 40 * d])), [22, 40], atol=0.1)
+
+
+# ---------------------------------------------------------------- the shipped primer networks
+
+
+
+@pytest.mark.parametrize("task", PRIMER_TASKS)
+def test_shipped_task_network_is_small_trained_as_reproduce_and_meets_its_accuracy_bars(task):
+    from pathlib import Path
+
+    from flipflop.evaluation import evaluate_run
+    from flipflop.reproduce_task import task_configs
+    from flipflop.training import TrainConfig
+
+    root = Path(__file__).resolve().parents[1]
+    path = root / "data" / f"{task}-ctrnn-dale-seed0"
+    assert sum(p.stat().st_size for p in path.iterdir()) < 2**20
+    assert list(path.glob("fixed_points_*.npz")) and f"data/{task}-ctrnn-dale-seed0/*" in (root / "setup.cfg").read_text()
+    train = runs.read_config(path)["train"]
+    assert TrainConfig.from_dict(train).to_dict() == task_configs(task, [0])[0].to_dict()
+    result = evaluate_run(path, n_trials=1000, seed=5)  # measured again, fresh trials
+    accuracy_bars = [b for b in result["bars"] if b["name"].startswith("accuracy") or ": accuracy" in b["name"]]
+    assert accuracy_bars and all(b["met"] for b in accuracy_bars), accuracy_bars
