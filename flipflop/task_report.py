@@ -101,7 +101,7 @@ def task_fixed_points(a: RunAnalysis, compute: bool | str = "cached", n_init: in
         cache = a.run.fixed_points_at(tag)
         if cache.is_file():
             fps = FixedPoints.load(cache)
-        elif compute is True:
+        elif compute in (True, "missing"):  # "missing": compute where the run has no cache
             try:
                 fps = compute_fixed_points(model, task, cache, n_init=n_init, constant_input=u)
             except FlipFlopError:
