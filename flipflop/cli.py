@@ -283,7 +283,6 @@ def cmd_figures(args: argparse.Namespace) -> int:
     from flipflop.figures import parse_formats
     from flipflop.report import figures_from_runs
     from flipflop.runs import shipped_runs
-
     from flipflop.tasks import task_class
 
     task_class(args.task)
