@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reproduce", help="train the four realisations and draw every figure (the main job)")
     p.add_argument("--task", default="flipflop", metavar="NAME",
                    help="flipflop (default: the paper) or a primer task (perceptual_dm, context_dm, parametric_wm, "
-                        "match_category: the primer's CTRNN with Dale's law, its figures and REPORT)")
+                        "match_category: the primer's CTRNN with Dale's law and the fast recipe, its figures and REPORT)")
     p.add_argument("--cell", default=None, help="simplernn (flip-flop default), gru, lstm or ctrnn (primer tasks' "
                                                 "default, with --dale 0.8 --tau 100)")
     p.add_argument("--seeds", default=None, help="comma-separated seeds (default 0,1,2,3; primer tasks 0)")
@@ -269,8 +269,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         if args.paper is not None or args.reference is not None:
             raise FlipFlopError("--paper and --reference only apply to --task flipflop")
         reproduce_task(args.task, _int_list(args.seeds or "0", "--seeds"), args.runs, args.out,
-                       parse_formats(args.format), cell=args.cell or "ctrnn", quick=args.quick, recipe=args.recipe,
-                       fixed_points=not args.no_fixed_points)
+                       parse_formats(args.format), cell=args.cell or "ctrnn", quick=args.quick,
+                       recipe=args.recipe or "fast", fixed_points=not args.no_fixed_points)
         return 0
     reproduce(args.cell or "simplernn", _int_list(args.seeds or "0,1,2,3", "--seeds"), args.runs, args.out,
               parse_formats(args.format),
