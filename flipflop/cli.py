@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import os
 import sys
@@ -15,6 +16,7 @@ from flipflop.errors import FlipFlopError
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
+_IO_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,6 +45,21 @@ def _add_task_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--pulse-ms", type=float, help="flip-flop: pulse width (default 20 ms)")
     g.add_argument("--delay-ms", type=float, help="flip-flop: response delay after the falling edge (default 20 ms)")
     g.add_argument("--noise", type=float, help="flip-flop: input noise std (default 0.1)")
+
+
+def _int_flag(low: int):
+    """An argparse ``type``: an integer >= ``low`` (0 or 1), else a one-line error."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(
+                f"must be a {'positive' if low == 1 else 'non-negative'} integer, got {value}")
+        return value
+    parse.__name__ = "integer"
+    return parse
 
 
 def _parse_value(text: str):
@@ -210,9 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", default=None, help="constant input, comma-separated (default zeros)")
     p.add_argument("--period", help="use the mean input of this trial period of the task's analysis series "
                                     "(e.g. stimulus, delay) instead of --input")
-    p.add_argument("--trial", type=int, default=0, help="which analysis-series trial --period reads (default 0)")
-    p.add_argument("--n-init", type=int, default=1024, help="initial states (default 1024)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initial states (default 0)")
+    p.add_argument("--trial", type=_int_flag(0), default=0, help="which analysis-series trial --period reads (default 0)")
+    p.add_argument("--n-init", type=_int_flag(1), default=1024, help="initial states (default 1024)")
+    p.add_argument("--seed", type=_int_flag(0), default=0, help="seed of the initial states (default 0)")
     _add_sweep_parsers(sub)
     return parser
 
@@ -304,29 +321,32 @@ def cmd_fixed_points(args: argparse.Namespace) -> int:
     import numpy as np
 
     from flipflop.fixed_point_search import compute_fixed_points, period_input
-    from flipflop.runs import load_run
+    from flipflop.fixed_points import NoFixedPoint
+    from flipflop.runs import load_run, locked
 
-    for name in ("n_init",):
-        if getattr(args, name) <= 0:
-            raise FlipFlopError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
-    if args.seed < 0:
-        raise FlipFlopError(f"--seed must be a non-negative integer, got {args.seed}")
-    run = load_run(args.run)
-    model, task = run.model(), run.task()
-    u = None
     if args.input is not None and args.period is not None:
         raise FlipFlopError("give --input or --period, not both")
-    if args.input is not None:
+    if not args.run.is_dir():
+        raise FlipFlopError(f"run directory {args.run} does not exist")
+    with locked(args.run):  # it writes fixed_points.npz into the run
+        run = load_run(args.run)
+        model, task = run.model(), run.task()
+        u = None
+        if args.input is not None:
+            try:
+                u = np.array([float(v) for v in args.input.split(",")], np.float32)
+            except ValueError:
+                raise FlipFlopError(f"--input must be comma-separated numbers, got {args.input!r}") from None
+            if u.shape != (task.n_inputs,):
+                raise FlipFlopError(f"--input needs {task.n_inputs} values for the {task.name} task, got {len(u)}")
+        elif args.period is not None:
+            u = period_input(task, args.period, args.trial)
         try:
-            u = np.array([float(v) for v in args.input.split(",")], np.float32)
-        except ValueError:
-            raise FlipFlopError(f"--input must be comma-separated numbers, got {args.input!r}") from None
-        if u.shape != (task.n_inputs,):
-            raise FlipFlopError(f"--input needs {task.n_inputs} values for the {task.name} task, got {len(u)}")
-    elif args.period is not None:
-        u = period_input(task, args.period, args.trial)
-    fps = compute_fixed_points(model, task, run.fixed_points_path, n_init=args.n_init, seed=args.seed,
-                               constant_input=u)
+            fps = compute_fixed_points(model, task, run.fixed_points_path, n_init=args.n_init, seed=args.seed,
+                                       constant_input=u)
+        except NoFixedPoint:
+            raise FlipFlopError(f"no fixed point found in {args.run} from {args.n_init} initial states; "
+                                "try a larger --n-init or another --seed") from None
     print(fps.summary(getattr(task, "n_bits", 0) if task.name == "flipflop" else 0))
     print(f"saved {run.fixed_points_path}")
     return 0
@@ -460,6 +480,13 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except FlipFlopError as e:
         print(f"flipflop: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as e:  # a full disk or lost permission outside our atomic writers
+        if e.errno not in _IO_ERRORS:
+            raise
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"flipflop: error: {e.strerror or e}{where}; completed epochs and files are kept, "
+              "rerun the same command once fixed", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("flipflop: interrupted; run the same command again to resume", file=sys.stderr)

@@ -34,6 +34,7 @@ import math
 import os
 import weakref
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -571,7 +572,7 @@ class FixedPoints:
                 scalars = {name: data[name].item() for name in _SCALARS}
         except FlipFlopError:
             raise
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
             raise FlipFlopError(f"{path} is not a valid fixed-point file ({type(exc).__name__}: "
                                 f"{str(exc).splitlines()[0] if str(exc) else 'unreadable'})") from None
         k = len(arrays["points"])
@@ -644,6 +645,10 @@ def sample_states(states: np.ndarray, n: int, noise_std: float,
     clean = flat[idx]
     noisy = clean + np.float32(noise_std) * rng.standard_normal(clean.shape, dtype=np.float32)
     return clean, noisy
+
+
+class NoFixedPoint(FlipFlopError):
+    """The search ended without a point with q < tol_q."""
 
 
 def _check_positive(name: str, value: float, allow_none: bool = False) -> None:
@@ -742,7 +747,7 @@ def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = No
         cand_h, cand_q = cand_h[unique], cand_q[unique]
         best = min(best, float(np.min(cand_q)))
     if not np.any(cand_q < tol_q):
-        raise FlipFlopError(f"no fixed point found: the best q reached in {iterations} iterations is "
+        raise NoFixedPoint(f"no fixed point found: the best q reached in {iterations} iterations is "
                             f"{best:.3g} (tol_q {tol_q:g}); raise max_iters or tol_q, set refine_steps, "
                             "or sample more initial states (n_init, more trajectories)")
     far = outlier_mask(cand_h, clean, outlier_factor, min_spread=noise_std * math.sqrt(step.n_state))

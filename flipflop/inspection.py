@@ -30,7 +30,7 @@ def describe(path: str | Path) -> dict:
         info["train"] = run.config.get("train")
         info["versions"] = run.config.get("versions")
         info["epochs_run"] = len(run.history)
-        info["metrics"] = {k: v for k, v in run.metrics.items() if isinstance(v, dict)}
+        info["metrics"] = {k: v for k, v in run.metrics.items() if isinstance(v, dict) and k != "files"}
         if not run.finished:
             info["status"] = "unfinished (run `flipflop train` with the same arguments to resume)"
     return info

@@ -279,10 +279,12 @@ def figures_from_runs(paths: Sequence[str | Path], out: str | Path = "figures", 
     if set(by_task) != {"flipflop"}:  # the primer's tasks: their own figures (one folder per task if mixed)
         return _figures_by_task(by_task, out, formats, reference, fixed_points, log, fixed_points_for, timings)
     t0 = time.perf_counter()
-    out = runs.ensure_writable_dir(out)
+    if Path(out).exists() and not Path(out).is_dir():
+        raise FlipFlopError(f"{out} exists and is not a directory")
     limit = len(paths) if fixed_points_for is None else fixed_points_for
     analyses = [analyse_run(p, fixed_points=fixed_points if i < limit else "cached") for i, p in enumerate(paths)]
     ref = analyse_run(reference, fixed_points=fixed_points) if reference else None
+    out = runs.ensure_writable_dir(out)  # only once every run has been read: a refusal creates nothing
     t1 = time.perf_counter()
     written = draw(analyses, out, formats, ref, log)
     t2 = time.perf_counter()

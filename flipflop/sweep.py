@@ -197,7 +197,7 @@ class Sweep:
     def finished(self, point: Point) -> bool:
         """The point's run directory holds a finished run of exactly its config."""
         d = self.run_dir(point)
-        if not (d / runs.METRICS).is_file():
+        if runs.finished_problem(d) is not None:  # unfinished, or damaged since
             return False
         try:
             return TrainConfig.from_dict(runs.read_config(d)["train"]).to_dict() == point.config.to_dict()

@@ -153,26 +153,120 @@ def versions() -> dict:
             "numpy": np.__version__}
 
 
-def prepare_run_dir(config: TrainConfig, out: Path, force: bool = False) -> bool:
-    """Check ``out`` (creating nothing); True if it holds a run of the same config to resume.
+# What may change on an existing run: it is then trained further from its last checkpoint.
+CONTINUABLE = ("epochs", "patience", "target_accuracy", "target_mse")
+_FORCE = "; use --force to start it over"
 
-    A different config in ``out`` is refused unless ``force`` (which clears our files).
+
+def prepare_run_dir(config: TrainConfig, out: Path, force: bool = False,
+                    log: Callable[[str], None] = print) -> dict | None:
+    """Check run folder ``out`` (hold its lock): the verified state to resume from, or None
+    to start afresh. A finished run has ``state["finished"]``.
+
+    A different config in ``out`` is refused unless ``force`` (which clears our files), or
+    unless only ``CONTINUABLE`` entries changed: the run is then continued, and the change
+    recorded in ``config.json``'s ``continued`` list. A damaged run is repaired when that
+    is exact, else refused (``force`` starts it over).
     """
-    if (out / runs.CONFIG).is_file():
-        try:
-            saved = TrainConfig.from_dict(runs.read_config(out)["train"]).to_dict()
-        except (FlipFlopError, KeyError, TypeError):
-            saved = None
-        if saved == config.to_dict():
-            return True
-        if not force:
-            raise FlipFlopError(f"{out} holds a run with a different config; use --force to overwrite it")
+    if not (out / runs.CONFIG).is_file():
+        if any(p.name != runs.LOCK for p in out.iterdir()) and not force:
+            raise FlipFlopError(f"{out} is not empty and holds no run; use --force or another --out")
         runs.clear_run(out)
-    elif out.exists() and not out.is_dir():
-        raise FlipFlopError(f"{out} exists and is not a directory")
-    elif out.is_dir() and any(out.iterdir()) and not force:
-        raise FlipFlopError(f"{out} is not empty and holds no run; use --force or another --out")
-    return False
+        return None
+    try:
+        saved = TrainConfig.from_dict(runs.read_config(out)["train"]).to_dict()
+    except (FlipFlopError, KeyError, TypeError) as e:
+        if not force:
+            raise FlipFlopError(f"{out / runs.CONFIG} is unreadable ({e}){_FORCE}") from None
+        runs.clear_run(out)
+        return None
+    new = config.to_dict()
+    changed = {k: [saved.get(k), v] for k, v in new.items() if saved.get(k) != v}
+    if changed and not set(changed) <= set(CONTINUABLE):
+        if not force:
+            raise FlipFlopError(f"{out} holds a run with a different config ({', '.join(sorted(changed))}; only "
+                                f"{', '.join(CONTINUABLE)} may change to train it further); use --force to overwrite it")
+        runs.clear_run(out)
+        return None
+    problem = runs.finished_problem(out)
+    if problem is None and not changed:
+        try:
+            runs.load_model(out / runs.MODEL)  # the seal matches: the model must load too
+        except FlipFlopError as e:
+            if not force:
+                raise FlipFlopError(f"{e}{_FORCE}") from None
+            runs.clear_run(out)
+            return None
+        return {"finished": True}
+    if (out / runs.METRICS).is_file() and problem:
+        log(f"{out}: {problem}; checking the training state")
+    try:
+        state = verified_state(out, log)
+    except FlipFlopError as e:
+        if not force:
+            raise FlipFlopError(f"{e}{_FORCE}") from None
+        log(f"{out}: {e}; starting over (--force)")
+        runs.clear_run(out)
+        return None
+    if changed:
+        if state is None:
+            raise FlipFlopError(f"{out} has no training state (made by an older flipflop?), so it cannot "
+                                f"be trained further exactly{_FORCE}")
+        if config.epochs < state["epoch"]:
+            raise FlipFlopError(f"{out} has already run {state['epoch']} epochs; --epochs {config.epochs} "
+                                "cannot undo them")
+        continue_run(out, config, changed, state["epoch"])
+        log(f"{out}: continuing after epoch {state['epoch']} with "
+            + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items()))
+    return state
+
+
+def continue_run(out: Path, config: TrainConfig, changed: dict, epoch: int) -> None:
+    """Unseal the finished run (``metrics.json`` goes) and record the change in ``config.json``."""
+    from datetime import datetime, timezone
+
+    (out / runs.METRICS).unlink(missing_ok=True)
+    saved = runs.read_config(out)
+    saved.pop("format", None)
+    entry = {"after_epoch": epoch, "changed": changed,
+             "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    runs.write_config(out, {**saved, "train": config.to_dict(), "continued": saved.get("continued", []) + [entry]})
+
+
+def verified_state(out: Path, log: Callable[[str], None] = print) -> dict | None:
+    """``state.json``, checked against the history and the best model (None if there is none
+    and no epoch was recorded). ``model.keras`` is restored from the checkpoint when it is
+    the same epoch's; anything else that does not match is a FlipFlopError."""
+    if not (out / runs.STATE).is_file():
+        if runs.read_history(out / runs.HISTORY):
+            raise FlipFlopError(f"{out / runs.STATE} is missing but {runs.HISTORY} records epochs")
+        return None
+    state = runs.read_json(out / runs.STATE)
+    keys = ("epoch", "checkpoint", "best_val_loss", "wait", "seconds")
+    if (not isinstance(state, dict) or any(k not in state for k in keys) or not isinstance(state["epoch"], int)
+            or not isinstance(state["checkpoint"], str) or Path(state["checkpoint"]).name != state["checkpoint"]):
+        raise FlipFlopError(f"corrupt file {out / runs.STATE}: not a training state")
+    try:
+        rows = [r for r in runs.read_history(out / runs.HISTORY) if r["epoch"] <= state["epoch"]]
+    except (FlipFlopError, KeyError) as e:
+        raise FlipFlopError(f"{out / runs.HISTORY} is corrupt ({e})") from None
+    if ([r["epoch"] for r in rows] != list(range(1, state["epoch"] + 1))
+            or state.get("history_sha256", runs.rows_digest(rows)) != runs.rows_digest(rows)):
+        raise FlipFlopError(f"{out / runs.HISTORY} is corrupt or was modified (it does not match {runs.STATE})")
+    for name, key in ((runs.INITIAL, "initial_sha256"), (runs.MODEL, "model_sha256")):
+        path = out / name
+        if key in state and (not path.is_file() or runs.file_digest(path) != state[key]):
+            how = "corrupt" if path.is_file() else "missing"
+            if name == runs.MODEL and state.get("best_epoch") == state["epoch"]:
+                runs.load_model(out / state["checkpoint"])  # the same epoch's weights: check, then copy
+                runs.copy_file(out / state["checkpoint"], path)
+                state[key] = runs.file_digest(path)
+                runs.write_json(out / runs.STATE, state)
+                log(f"{out}: {name} was {how}; restored from {state['checkpoint']} (the same epoch)")
+                continue
+            raise FlipFlopError(f"{path} is {how} and cannot be recovered exactly")
+    state["history"] = rows
+    return state
 
 
 class EpochData:
@@ -260,6 +354,7 @@ def _callbacks(config: TrainConfig, task: Task, out: Path, state: dict, history:
             improved = row["val_mse"] < state["best_val_loss"]
             if improved:
                 runs.save_model(self.model, out / runs.MODEL)
+                state.update({"best_epoch": epoch + 1, "model_sha256": runs.file_digest(out / runs.MODEL)})
             checkpoint = runs.checkpoint_name(epoch + 1)
             runs.save_model(self.model, out / checkpoint)
             runs.write_history(out / runs.HISTORY, history)
@@ -267,7 +362,7 @@ def _callbacks(config: TrainConfig, task: Task, out: Path, state: dict, history:
             state.update({"epoch": epoch + 1, "checkpoint": checkpoint,
                           "best_val_loss": min(row["val_mse"], state["best_val_loss"]),
                           "wait": 0 if improved else state["wait"] + 1,
-                          "seconds": state["seconds"] + row["seconds"]})
+                          "seconds": state["seconds"] + row["seconds"], "history_sha256": runs.rows_digest(history)})
             runs.write_json(out / runs.STATE, {k: v for k, v in state.items() if k != "diverged"})  # commit point
             if old and old != checkpoint:
                 (out / old).unlink(missing_ok=True)
@@ -288,44 +383,56 @@ def reached(config: TrainConfig, task: Task, history: list[dict]) -> bool:
 
 def train(config: TrainConfig, out: str | Path, force: bool = False, verbose: int = 1,
           callbacks: list | None = None, log: Callable[[str], None] = print) -> TrainResult:
-    """Train ``config`` into run directory ``out``, resuming a run of the same config there.
+    """Train ``config`` into run directory ``out``, resuming a run of the same config there
+    (or training a finished one further if only ``CONTINUABLE`` settings changed).
 
-    ``callbacks`` (Keras callbacks) see each epoch's logs, validation measures included,
-    before the epoch is committed to disk. Raises ``TrainingDiverged`` (after keeping the
-    last good model) if the loss turns NaN.
+    The folder's lock is held throughout: a second trainer is refused. ``callbacks`` (Keras
+    callbacks) see each epoch's logs, validation measures included, before the epoch is
+    committed to disk. Raises ``TrainingDiverged`` (after keeping the last good model) if
+    the loss turns NaN.
     """
+    out = Path(out)
+    with runs.locked(out):
+        return _train_locked(config, out, force, verbose, callbacks, log)
+
+
+def _train_locked(config: TrainConfig, out: Path, force: bool, verbose: int, callbacks: list | None,
+                  log: Callable[[str], None]) -> TrainResult:
     from flipflop.backend import keras
 
-    out = Path(out)
-    resume = prepare_run_dir(config, out, force)
+    state = prepare_run_dir(config, out, force, log)
     start = time.perf_counter()
-    if resume and (out / runs.METRICS).is_file():
+    if state and state.get("finished"):
         metrics = runs.read_json(out / runs.METRICS)
         log(f"{out}: already finished")
         return TrainResult(out, metrics["epochs_run"], metrics["reached_target"], metrics, 0.0)
 
     task = config.make_task()
-    state = runs.read_json(out / runs.STATE) if resume and (out / runs.STATE).is_file() else None
     if state:
-        model = runs.load_model(out / state["checkpoint"])
-        history = [r for r in runs.read_history(out / runs.HISTORY) if r["epoch"] <= state["epoch"]]
-        log(f"{out}: resuming after epoch {state['epoch']}")
+        history = state.pop("history")
+        runs.tidy(out, state["checkpoint"])
     else:
+        runs.tidy(out, None)
         model = build_model(config.cell, config.units, task.n_inputs, task.n_outputs,
                             learning_rate=config.learning_rate, decay=config.decay, clipnorm=config.clipnorm,
                             io_lr_multiplier=config.io_lr_multiplier, optimizer=config.optimizer,
                             seed=config.seed, anchor_decay=config.anchor_decay, **config.cell_kwargs)
-        runs.ensure_writable_dir(out)
         runs.write_config(out, {"source": "trained", "cell": config.cell, "units": config.units,
                                 "task": task.name, "n_inputs": task.n_inputs, "n_outputs": task.n_outputs,
                                 "n_params": model.count_params(), "train": config.to_dict(),
                                 "versions": versions()})
         runs.save_model(model, out / runs.INITIAL)
         history, state = [], {"epoch": 0, "best_val_loss": math.inf, "wait": 0, "checkpoint": None,
-                              "seconds": 0.0}
+                              "seconds": 0.0, "initial_sha256": runs.file_digest(out / runs.INITIAL)}
 
     done = reached(config, task, history) or state["wait"] >= config.patience or state["epoch"] >= config.epochs
     if not done:
+        if state["epoch"]:
+            try:
+                model = runs.load_model(out / state["checkpoint"])
+            except FlipFlopError as e:
+                raise FlipFlopError(f"{e}; the run cannot resume{_FORCE}") from None
+            log(f"{out}: resuming after epoch {state['epoch']}")
         validation, recorder = _callbacks(config, task, out, state, history, log, verbose)
         model.fit(EpochData(config, task, state["epoch"]), epochs=config.epochs, initial_epoch=state["epoch"],
                   shuffle=False, verbose=0,
@@ -336,8 +443,5 @@ def train(config: TrainConfig, out: str | Path, force: bool = False, verbose: in
     best = runs.load_model(out / runs.MODEL)
     metrics = {**evaluate(best, task, seed=config.seed + 10_000), "epochs_run": state["epoch"],
                "reached_target": reached(config, task, history), "train_seconds": state["seconds"]}
-    runs.write_json(out / runs.METRICS, metrics)
-    if state["checkpoint"]:
-        (out / state["checkpoint"]).unlink(missing_ok=True)
-    (out / runs.STATE).unlink(missing_ok=True)
+    runs.write_metrics(out, metrics)  # the seal; state.json and the last checkpoint stay, to train further
     return TrainResult(out, state["epoch"], metrics["reached_target"], metrics, time.perf_counter() - start)

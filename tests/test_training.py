@@ -16,7 +16,10 @@ def test_tiny_network_learns_the_short_task(tiny_run):
     assert tiny_run.metrics["heldout"]["bit_accuracy"] > 0.95
     for name in (runs.MODEL, runs.INITIAL, runs.CONFIG, runs.HISTORY, runs.METRICS):
         assert (tiny_run.path / name).is_file()
-    assert not list(tiny_run.path.glob("checkpoint-*")) and not (tiny_run.path / runs.STATE).exists()
+    # the last checkpoint and state.json stay, so the run can be trained further exactly
+    state = json.loads((tiny_run.path / runs.STATE).read_text())
+    assert [p.name for p in tiny_run.path.glob("checkpoint-*")] == [state["checkpoint"]]
+    assert runs.finished_problem(tiny_run.path) is None
     config = json.loads((tiny_run.path / runs.CONFIG).read_text())
     assert config["train"]["seed"] == 0 and {"keras", "tensorflow", "flipflop"} <= set(config["versions"])
     history = runs.read_history(tiny_run.path / runs.HISTORY)
