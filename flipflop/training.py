@@ -234,12 +234,12 @@ def continue_run(out: Path, config: TrainConfig, changed: dict, epoch: int) -> N
 
 
 def verified_state(out: Path, log: Callable[[str], None] = print) -> dict | None:
-    """``state.json``, checked against the history and the best model (None if there is none
-    and no epoch was recorded). ``model.keras`` is restored from the checkpoint when it is
+    """``state.json``, checked against the history and the best model (None if there is none:
+    start afresh). ``model.keras`` is restored from the checkpoint when it is
     the same epoch's; anything else that does not match is a FlipFlopError."""
-    if not (out / runs.STATE).is_file():
-        if runs.read_history(out / runs.HISTORY):
-            raise FlipFlopError(f"{out / runs.STATE} is missing but {runs.HISTORY} records epochs")
+    if not (out / runs.STATE).is_file():  # no epoch was committed (or the commit record is gone):
+        if (out / runs.HISTORY).is_file():  # the same seed replays the run exactly from the start
+            log(f"{out}: no {runs.STATE}; training again from epoch 1 (same seed, same result)")
         return None
     state = runs.read_json(out / runs.STATE)
     keys = ("epoch", "checkpoint", "best_val_loss", "wait", "seconds")

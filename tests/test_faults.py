@@ -197,12 +197,13 @@ def test_finished_run_trains_further_exactly(capsys, reference, finished):
     assert one_line(code, err) and "already run 3 epochs" in err
 
 
-def test_full_disk_keeps_the_last_epoch_and_resumes(capsys, reference, tmp_path, monkeypatch):
+@pytest.mark.parametrize("k", [6, 7])  # writes: config, initial, then per epoch model, checkpoint, history, state
+def test_full_disk_keeps_the_last_epoch_and_resumes(capsys, reference, tmp_path, monkeypatch, k):
     out, real, calls = tmp_path / "r", os.replace, []
 
     def replace(src, dst):
         calls.append(dst)
-        if len(calls) == 7:  # a write in epoch 2: initial, config, model, checkpoint, history, state, model
+        if len(calls) == k:  # 6: epoch 1's commit (state.json); 7: epoch 2's best model
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(src, dst)
 
@@ -210,9 +211,12 @@ def test_full_disk_keeps_the_last_epoch_and_resumes(capsys, reference, tmp_path,
     code, _, err = cli(capsys, *TRAIN, "--epochs", "2", "--out", out)
     assert one_line(code, err) and "No space left on device" in err
     monkeypatch.setattr(os, "replace", real)
-    assert json.loads((out / runs.STATE).read_text())["epoch"] == 1 and not list(out.glob(".*.keras"))
+    committed = json.loads((out / runs.STATE).read_text())["epoch"] if k == 7 else 0
+    assert committed == k - 6 and not (k == 6 and (out / runs.STATE).exists()) and not list(out.glob(".*.keras"))
+    with pytest.raises(FlipFlopError, match="still training or interrupted"):  # readers see no half run
+        runs.load_run(out)
     code, out_text, _ = cli(capsys, *TRAIN, "--epochs", "2", "--out", out)
-    assert code == 0 and "resuming after epoch 1" in out_text
+    assert code == 0 and ("resuming after epoch 1" in out_text if k == 7 else "training again from epoch 1" in out_text)
     assert weights(out / runs.MODEL) == weights(reference / "e2" / runs.MODEL)
 
 
