@@ -14,14 +14,18 @@ from flipflop.training import train
 
 
 def slim(path: Path) -> None:
-    """Re-save the models without optimizer state (a third of the size)."""
-    import keras
+    """Re-save the models without optimizer state (a third of the size), drop the last
+    checkpoint kept for continuing, and seal the run again (metrics.json's checksums)."""
+    from flipflop.backend import keras
 
     for name in (runs.MODEL, runs.INITIAL):
         model = runs.load_model(path / name, compile=False)
         clone = keras.models.clone_model(model)
         clone.set_weights(model.get_weights())
         runs.save_model(clone, path / name)
+    for p in list(path.glob(runs.CHECKPOINT_GLOB)) + [path / runs.STATE]:
+        p.unlink(missing_ok=True)
+    runs.write_metrics(path, {k: v for k, v in runs.read_json(path / runs.METRICS).items() if k != "files"})
 
 
 def save_series(out: Path) -> None:

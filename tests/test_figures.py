@@ -47,11 +47,13 @@ def test_reproduce_reuses_finished_runs(quick, capsys):
 
 
 def test_reproduce_trains_simplernns_to_the_shipped_target_and_other_cells_to_the_criterion():
-    from flipflop.reproduce import TARGET, realisation_configs
+    from flipflop.reproduce import REALISATION, realisation_configs
 
     rnn, gru = realisation_configs(seeds=[0])[0], realisation_configs("gru", seeds=[0])[0]
-    assert (rnn.target_accuracy, rnn.target_mse, rnn.learning_rate) == (TARGET["target_accuracy"],
-                                                                        TARGET["target_mse"], 1e-3)
+    table = REALISATION["simplernn"]
+    assert (rnn.recipe, rnn.target_accuracy, rnn.target_mse, rnn.learning_rate) == (
+        table["recipe"], table["target_accuracy"], table["target_mse"], 1e-3)
+    assert rnn.recipe == "faithful" and gru.recipe == "fast"
     assert (gru.target_accuracy, gru.target_mse, gru.learning_rate) == (0.999, 0.02, 1e-2)
     assert [c.seed for c in realisation_configs(seeds=(0, 1, 2, 3))] == [0, 1, 2, 3]
 
