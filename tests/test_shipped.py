@@ -48,7 +48,7 @@ def test_shipped_network_shows_the_papers_spectral_signature(path):
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
 def test_shipped_network_was_trained_as_reproduce_trains(path):
     train = runs.read_config(path)["train"]  # upgraded to the current config format
-    assert train["recipe"] == "fast"
+    assert train["recipe"] == "faithful"
     assert TrainConfig.from_dict(train).to_dict() == realisation_configs(seeds=[train["seed"]])[0].to_dict()
 
 
