@@ -65,6 +65,20 @@ def find_paper_checkpoint(given: str | Path | None = None) -> Path | None:
     return None
 
 
+def train_all(configs: Sequence[TrainConfig], paths: Sequence[Path], log: Callable[[str], None] = print) -> dict:
+    """Train (or reuse, or resume) each config into its run directory, one after another,
+    saying so; returns the seconds each took, by run."""
+    timings = {}
+    for i, (config, path) in enumerate(zip(configs, paths), 1):
+        log(f"[{i}/{len(configs) + 1}] training {path} ({config.recipe} recipe)")
+        t = time.perf_counter()
+        result = train(config, path, verbose=0, log=lambda m: log(f"    {m}"))
+        timings[f"training {path.name} ({result.epochs_run} epochs)"] = time.perf_counter() - t
+        if not result.reached_target:
+            log(f"    warning: {path} stopped before reaching the target; its figures may be poor")
+    return timings
+
+
 def _check_seeds(seeds: Sequence[int]) -> list[int]:
     seeds = list(seeds)
     if not seeds:
@@ -107,16 +121,8 @@ def reproduce(cell: str = "simplernn", seeds: Sequence[int] = (0, 1, 2, 3), runs
         log("the paper's checkpoint was not found (give --paper PATH; the README says where to get it): "
             "the figures and REPORT have no paper row")
     total = len(configs) + 1
-    paths, timings = [], {}
-    for i, config in enumerate(configs, 1):
-        path = runs_dir / f"{'quick-' if quick else ''}{cell}-{config.units}-seed{config.seed}"
-        log(f"[{i}/{total}] training {path} ({config.recipe} recipe)")
-        t = time.perf_counter()
-        result = train(config, path, verbose=0, log=lambda m: log(f"    {m}"))
-        timings[f"training {path.name}"] = time.perf_counter() - t
-        if not result.reached_target:
-            log(f"    warning: {path} stopped before reaching the target; its figures may be poor")
-        paths.append(path)
+    paths = [runs_dir / f"{'quick-' if quick else ''}{cell}-{c.units}-seed{c.seed}" for c in configs]
+    timings = train_all(configs, paths, log)
     log(f"[{total}/{total}] analyses, fixed points and figures into {out}")
     t = time.perf_counter()
     written = report.figures_from_runs(paths, out, formats, reference=reference,

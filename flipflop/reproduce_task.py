@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 from flipflop.errors import FlipFlopError
 from flipflop.runs import ensure_writable_dir
 from flipflop.tasks import make_task, task_class
-from flipflop.training import TrainConfig, train
+from flipflop.training import TrainConfig
 
 PRIMER_UNITS = 100
 PRIMER_CELL = {"dale_ratio": 0.8, "tau_ms": 100.0}
@@ -62,22 +62,14 @@ def reproduce_task(task: str, seeds: Sequence[int] = (0,), runs_dir: str | Path 
                    quick: bool = False, recipe: str = "fast", fixed_points: bool = True,
                    log: Callable[[str], None] = print) -> list[Path]:
     """Train (or reuse) one run per seed, then write the task's figures and REPORT.md to ``out/<task>``."""
-    from flipflop.reproduce import _check_seeds
+    from flipflop.reproduce import _check_seeds, train_all
     from flipflop.task_report import task_figures_from_runs
 
     t0 = time.perf_counter()
     configs = task_configs(task, _check_seeds(seeds), cell, quick, recipe)  # validates everything first
     runs_dir, figures_dir = ensure_writable_dir(runs_dir), ensure_writable_dir(Path(out) / task)
-    paths, timings = [], {}
-    for i, config in enumerate(configs, 1):
-        path = runs_dir / run_name(config, quick)
-        log(f"[{i}/{len(configs) + 1}] training {path} ({config.recipe} recipe)")
-        t = time.perf_counter()
-        result = train(config, path, verbose=0, log=lambda m: log(f"    {m}"))
-        timings[f"training {path.name} ({result.epochs_run} epochs)"] = time.perf_counter() - t
-        if not result.reached_target:
-            log(f"    warning: {path} stopped before reaching the target; its figures may be poor")
-        paths.append(path)
+    paths = [runs_dir / run_name(config, quick) for config in configs]
+    timings = train_all(configs, paths, log)
     log(f"[{len(configs) + 1}/{len(configs) + 1}] evaluation, fixed points and figures into {figures_dir}")
     written = task_figures_from_runs(paths, figures_dir, formats, fixed_points=fixed_points, log=log,
                                      timings=timings, fixed_points_for=1)
