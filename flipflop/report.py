@@ -282,8 +282,13 @@ def figures_from_runs(paths: Sequence[str | Path], out: str | Path = "figures", 
     if Path(out).exists() and not Path(out).is_dir():
         raise FlipFlopError(f"{out} exists and is not a directory")
     limit = len(paths) if fixed_points_for is None else fixed_points_for
-    analyses = [analyse_run(p, fixed_points=fixed_points if i < limit else "cached") for i, p in enumerate(paths)]
-    ref = analyse_run(reference, fixed_points=fixed_points) if reference else None
+    todo = [(p, fixed_points if i < limit else "cached") for i, p in enumerate(paths)]
+    todo += [(reference, fixed_points)] if reference else []
+    analysed = []
+    for k, (path, fps) in enumerate(todo, 1):  # the slow phase, so it says where it is
+        log(f"    analysing {path} ({k}/{len(todo)}{'; fixed points if not cached' if fps else ''})")
+        analysed.append(analyse_run(path, fixed_points=fps))
+    analyses, ref = (analysed[:-1], analysed[-1]) if reference else (analysed, None)
     out = runs.ensure_writable_dir(out)  # only once every run has been read: a refusal creates nothing
     t1 = time.perf_counter()
     written = draw(analyses, out, formats, ref, log)
