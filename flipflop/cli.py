@@ -347,7 +347,7 @@ def cmd_fixed_points(args: argparse.Namespace) -> int:
         except NoFixedPoint:
             raise FlipFlopError(f"no fixed point found in {args.run} from {args.n_init} initial states; "
                                 "try a larger --n-init or another --seed") from None
-    print(fps.summary(getattr(task, "n_bits", 0) if task.name == "flipflop" else 0))
+    print(fps.summary(task.n_outputs if task.name == "flipflop" else 0))  # the ideal census is the flip-flop's
     print(f"saved {run.fixed_points_path}")
     return 0
 
