@@ -343,7 +343,7 @@ def cmd_fixed_points(args: argparse.Namespace) -> int:
             u = period_input(task, args.period, args.trial)
         try:
             fps = compute_fixed_points(model, task, run.fixed_points_path, n_init=args.n_init, seed=args.seed,
-                                       constant_input=u)
+                                       constant_input=u, progress=True)
         except NoFixedPoint:
             raise FlipFlopError(f"no fixed point found in {args.run} from {args.n_init} initial states; "
                                 "try a larger --n-init or another --seed") from None

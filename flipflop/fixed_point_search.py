@@ -12,7 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from flipflop.errors import FlipFlopError, check_positive_int
+from flipflop.progress import Bar
 from flipflop.tasks import Task
+
+
+MAX_ITERS = 5000  # Adam iterations per search (find_fixed_points' default)
 
 
 def period_input(task: Task, period: str, trial: int = 0) -> np.ndarray:
@@ -31,7 +35,7 @@ def period_input(task: Task, period: str, trial: int = 0) -> np.ndarray:
 
 
 def compute_fixed_points(model, task: Task, cache: Path | None = None, n_init: int = 1024,
-                         seed: int = 0, constant_input=None, relax_steps: int = 300):
+                         seed: int = 0, constant_input=None, relax_steps: int = 300, progress: bool = False):
     """Fixed points at a constant input (zero by default), in two searches, merged.
 
     1. ``n_init`` starts: half are states visited on the task's analysis series and 32
@@ -40,9 +44,10 @@ def compute_fixed_points(model, task: Task, cache: Path | None = None, n_init: i
     2. Saddles lie between attractors: midpoints of every pair of stable points found.
 
     Both searches finish with Newton steps; candidates with q < 1e-3 are refined.
-    Saved to ``cache`` (without the Jacobian matrices) if given.
+    Saved to ``cache`` (without the Jacobian matrices) if given. ``progress`` draws a bar of
+    each search's iterations on a terminal (:class:`flipflop.progress.Bar`).
     """
-    from flipflop.fixed_points import find_fixed_points, merge, recurrent_states, recurrent_step
+    from flipflop.fixed_points import merge, recurrent_states, recurrent_step
 
     check_positive_int("n_init", n_init)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -57,18 +62,27 @@ def compute_fixed_points(model, task: Task, cache: Path | None = None, n_init: i
     for _ in range(relax_steps):
         relaxed = recurrent_step(model, relaxed, constant_input)
     options = dict(constant_input=constant_input, slow_tol=1e-3, refine_steps=30)
-    first = find_fixed_points(model, initial_states=np.concatenate([relaxed, starts[n_init // 2:]]),
-                              n_init=n_init, seed=seed, **options)
+    first = _search(model, np.concatenate([relaxed, starts[n_init // 2:]]), progress, n_init=n_init, seed=seed,
+                    **options)
     stable = first.points[first.is_fixed & (first.n_unstable == 0)]
     results = [first]
     if len(stable) > 1:
         mids = np.array([(stable[i] + stable[j]) / 2 for i, j in combinations(range(len(stable)), 2)])
         try:
-            results.append(find_fixed_points(model, initial_states=mids, n_init=4 * len(mids), seed=seed + 1,
-                                             outlier_factor=None, **options))
+            results.append(_search(model, mids, progress, n_init=4 * len(mids), seed=seed + 1, outlier_factor=None,
+                                   **options))
         except FlipFlopError:
             pass  # no saddle converged: keep the first search
     fps = merge(results)
     if cache is not None:
         fps.fixed_only().save(cache, include_jacobians=False)
     return fps
+
+
+def _search(model, starts: np.ndarray, progress: bool, **options):
+    """One :func:`find_fixed_points` search from ``starts``, with a bar of its iterations."""
+    from flipflop.fixed_points import find_fixed_points
+
+    with Bar(MAX_ITERS, "iter", "fixed points", enabled=None if progress else False) as bar:
+        return find_fixed_points(model, initial_states=starts, max_iters=MAX_ITERS,
+                                 progress=lambda i, n: bar.update(i, searching=n), **options)

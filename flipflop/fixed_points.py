@@ -36,7 +36,7 @@ import weakref
 import zipfile
 import zlib
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from flipflop.backend import keras
 import numpy as np
@@ -299,12 +299,14 @@ def make_optimizer(step: RecurrentStep):
 
 
 def minimize_q(step: RecurrentStep, h0: np.ndarray, u: np.ndarray, tol_q: float, max_iters: int,
-               learning_rate: float, chunk_iters: int = CHUNK_ITERS) -> tuple[np.ndarray, np.ndarray, int]:
+               learning_rate: float, chunk_iters: int = CHUNK_ITERS,
+               progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Minimise q from every row of ``h0`` (B, n_state) at constant input ``u`` (n_input,).
 
     Returns ``(best_h (B, n), best_q (B,), iterations)``: each point's lowest-q state, its
     q, and the number of iterations run (the last point to converge, or ``max_iters``).
-    Points with ``q < tol_q`` leave the batch after each chunk of ``chunk_iters`` iterations.
+    Points with ``q < tol_q`` leave the batch after each chunk of ``chunk_iters`` iterations;
+    then ``progress(iterations so far, points still searching)`` is called, if given.
     """
     run = make_optimizer(step)
     best_h = np.array(h0, np.float32, copy=True)
@@ -325,6 +327,8 @@ def minimize_q(step: RecurrentStep, h0: np.ndarray, u: np.ndarray, tol_q: float,
             active = active[keep]
             idx = tf.constant(np.flatnonzero(keep))
             state = OptimState(*(tf.gather(f, idx) for f in state))
+        if progress is not None:
+            progress(done, len(active))
     return best_h, best_q, done
 
 
@@ -664,7 +668,8 @@ def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = No
                       noise_std: float = 0.01, tol_q: float = 1e-10, slow_tol: float = 1e-6,
                       max_iters: int = 5000, learning_rate: float = 0.01, dedup_tol: float = 1e-2,
                       outlier_factor: float | None = 10.0, refine_steps: int = 20,
-                      max_slow: int = 256, seed: int = 0) -> FixedPoints:
+                      max_slow: int = 256, seed: int = 0,
+                      progress: Callable[[int, int], None] | None = None) -> FixedPoints:
     """Fixed and slow points of the model's recurrent map at a constant input.
 
     Parameters (defaults in brackets):
@@ -697,6 +702,8 @@ def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = No
     - ``max_slow`` [256]: keep at most this many unique slow points (the lowest q), which
       bounds the Jacobian memory (K x n_state^2 floats) and eigendecomposition time.
     - ``seed`` [0]: seed of the state draw and noise.
+    - ``progress`` [None]: called as ``progress(iterations, points still searching)`` during
+      the optimisation (e.g. to draw a :class:`flipflop.progress.Bar`).
 
     Raises FlipFlopError on bad arguments, or when no point reaches q < tol_q (the message
     gives the best q reached and what to change).
@@ -730,7 +737,7 @@ def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = No
 
     rng = np.random.default_rng(seed)
     clean, h0 = sample_states(pool, n_init, noise_std, rng)
-    best_h, best_q, iterations = minimize_q(step, h0, u, tol_q, max_iters, learning_rate)
+    best_h, best_q, iterations = minimize_q(step, h0, u, tol_q, max_iters, learning_rate, progress=progress)
 
     finite = np.isfinite(best_q)
     best = float(np.min(best_q[finite])) if finite.any() else float("inf")

@@ -37,11 +37,13 @@ class RunAnalysis:
     gate: str = "recurrent"  # the gate block shown as W_rec (GRU: candidate, LSTM: cell)
 
 
-def analyse_run(path: str | Path, label: str | None = None, fixed_points: bool | str = "cached") -> RunAnalysis:
+def analyse_run(path: str | Path, label: str | None = None, fixed_points: bool | str = "cached",
+                progress: bool = False) -> RunAnalysis:
     """Load a finished run and compute its spectrum, trajectories and (flip-flop) cube metrics.
 
     ``fixed_points``: "cached" uses the run's ``fixed_points.npz`` if present; "missing"
     also computes (and caches) it where absent; True always recomputes it; False skips it.
+    ``progress`` draws the fixed-point searches' bars on a terminal.
     """
     run = runs.load_run(path)
     label = label or Path(path).name
@@ -63,7 +65,7 @@ def analyse_run(path: str | Path, label: str | None = None, fixed_points: bool |
 
         fps = FixedPoints.load(run.fixed_points_path)
     elif fixed_points is True or fixed_points == "missing":
-        fps = compute_fixed_points(model, task, run.fixed_points_path)
+        fps = compute_fixed_points(model, task, run.fixed_points_path, progress=progress)
     w_out, b_out = model.layers[-1].get_weights()[:2]
     return RunAnalysis(label, run, task, w_rec, analysis.spectrum(w_rec),
                        getattr(layer.cell, "dale_signs", None), series, outputs, hidden, projection, cube,

@@ -16,6 +16,7 @@ import numpy as np
 from flipflop import analysis, figures, runs
 from flipflop.errors import FlipFlopError
 from flipflop.pipeline import RunAnalysis, analyse_run
+from flipflop.progress import each
 
 def draw(analyses: Sequence[RunAnalysis], out: str | Path, formats: Sequence[str] = ("png",),
          reference: RunAnalysis | None = None, log: Callable[[str], None] = print) -> list[Path]:
@@ -285,9 +286,9 @@ def figures_from_runs(paths: Sequence[str | Path], out: str | Path = "figures", 
     todo = [(p, fixed_points if i < limit else "cached") for i, p in enumerate(paths)]
     todo += [(reference, fixed_points)] if reference else []
     analysed = []
-    for k, (path, fps) in enumerate(todo, 1):  # the slow phase, so it says where it is
-        log(f"    analysing {path} ({k}/{len(todo)}{'; fixed points if not cached' if fps else ''})")
-        analysed.append(analyse_run(path, fixed_points=fps))
+    say = lambda item, k, n: f"    analysing {item[0]} ({k}/{n}{'; fixed points if not cached' if item[1] else ''})"
+    for path, fps in each(todo, "runs", say, log, "analyses"):  # the slow phase: it says where it is
+        analysed.append(analyse_run(path, fixed_points=fps, progress=True))
     analyses, ref = (analysed[:-1], analysed[-1]) if reference else (analysed, None)
     out = runs.ensure_writable_dir(out)  # only once every run has been read: a refusal creates nothing
     t1 = time.perf_counter()

@@ -21,6 +21,7 @@ from flipflop.errors import FlipFlopError
 from flipflop.evaluation import evaluate_outputs
 from flipflop.figures import save_figure
 from flipflop.pipeline import RunAnalysis, analyse_run
+from flipflop.progress import each
 from flipflop.runs import ensure_writable_dir, write_text
 
 FP_INIT = 256  # initial states of each fixed-point search (100-unit networks: ~1 min on 2 cores)
@@ -103,7 +104,7 @@ def task_fixed_points(a: RunAnalysis, compute: bool | str = "cached", n_init: in
             fps = FixedPoints.load(cache)
         elif compute in (True, "missing"):  # "missing": compute where the run has no cache
             try:
-                fps = compute_fixed_points(model, task, cache, n_init=n_init, constant_input=u)
+                fps = compute_fixed_points(model, task, cache, n_init=n_init, constant_input=u, progress=True)
             except FlipFlopError:
                 continue  # none converged: reported as "none found"
         else:
@@ -352,8 +353,9 @@ def task_figures_from_runs(paths: Sequence[str | Path], out: str | Path, formats
     """Analyse decision-task runs (all of one task), draw their figures and write ``REPORT.md``."""
     t0 = time.perf_counter()
     limit = len(paths) if fixed_points_for is None else fixed_points_for
+    say = lambda item, k, n: f"    analysing {item[1]} ({k}/{n})"
     analyses = [analyse_task_run(p, fixed_points=fixed_points if i < limit else "cached")
-                for i, p in enumerate(paths)]
+                for i, p in each(list(enumerate(paths)), "runs", say, log, "analyses")]
     names = {t.base.task.name for t in analyses}
     if len(names) > 1:
         raise FlipFlopError(f"runs of different tasks ({', '.join(sorted(names))}) cannot share one report")

@@ -31,6 +31,7 @@ from flipflop.cells import CELLS, cell_spec
 from flipflop.errors import FlipFlopError, param, validate_fields
 from flipflop.metrics import evaluate
 from flipflop.models import build_model
+from flipflop.progress import Bar
 from flipflop.recipes import OPTIMIZERS, RECIPES
 from flipflop.tasks import Task, make_task
 
@@ -334,13 +335,14 @@ def _callbacks(config: TrainConfig, task: Task, out: Path, state: dict, history:
 
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
             self.t0 = time.perf_counter()
-            self.bar = keras.utils.Progbar(len_data, verbose=1) if verbose else None
+            self.bar = Bar(len_data, "batches", f"epoch {epoch + 1}/{config.epochs}",
+                           enabled=None if verbose else False)
 
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            if self.bar is not None:
-                self.bar.update(batch + 1, [("loss", (logs or {}).get("loss", math.nan))])
+            self.bar.update(batch + 1, loss=float((logs or {}).get("loss", math.nan)))
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            self.bar.close()
             logs = logs or {}
             loss = float(logs.get("loss", math.nan))
             if not math.isfinite(loss):
