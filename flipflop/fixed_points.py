@@ -414,27 +414,37 @@ def jacobians(step: RecurrentStep, points: np.ndarray, u: np.ndarray,
     return np.concatenate(out) if out else np.zeros((0, n, n), np.float32)
 
 
+def _newton_direction(jacs: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """``-(J - I)^-1 d`` for each point (least squares where some ``J - I`` is singular)."""
+    a = jacs.astype(np.float64)
+    a -= np.eye(a.shape[-1])
+    try:
+        return -np.linalg.solve(a, d[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return np.stack([-np.linalg.lstsq(a[i], d[i], rcond=None)[0] for i in range(len(d))])
+
+
 def refine_newton(step: RecurrentStep, points: np.ndarray, u: np.ndarray,
                   n_steps: int) -> tuple[np.ndarray, np.ndarray]:
     """``n_steps`` damped Newton iterations on ``F(h, u) - h = 0`` from every row of
     ``points`` (K, n_state): ``delta = -(J - I)^-1 (F(h) - h)`` (least squares where
     ``J - I`` is singular), then the step ``t * delta`` with the lowest q over
     t in {1, 1/2, 1/4, 1/8}, taken only if it lowers q (so q never increases; a point
-    can still move to another, lower-q fixed point). Returns ``(points, q)`` (float32)."""
+    can still move to another, lower-q fixed point). Returns ``(points, q)`` (float32).
+
+    The Newton directions are solved ``JACOBIAN_CHUNK`` points at a time, which bounds the
+    memory to that many n x n float64 systems (all 256 candidates of a 400-unit network at
+    once took 1.2 GiB)."""
     h = np.asarray(points, np.float32).copy()
     u_rows = np.repeat(np.asarray(u, np.float32).reshape(1, -1), len(h), 0)
     q_of = lambda x: q_values(step, tf.constant(x, tf.float32), tf.constant(u_rows)).numpy()  # noqa: E731
     q = q_of(h)
-    eye = np.eye(step.n_state)
     for _ in range(n_steps):
         if len(h) == 0:
             break
         d = (step(tf.constant(h), tf.constant(u_rows)).numpy() - h).astype(np.float64)
-        a = jacobians(step, h, u).astype(np.float64) - eye
-        try:
-            delta = -np.linalg.solve(a, d[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            delta = np.stack([-np.linalg.lstsq(a[i], d[i], rcond=None)[0] for i in range(len(h))])
+        delta = np.concatenate([_newton_direction(jacobians(step, h[i:i + JACOBIAN_CHUNK], u), d[i:i + JACOBIAN_CHUNK])
+                                for i in range(0, len(h), JACOBIAN_CHUNK)])
         best_h, best_q = h, q
         for t in (1.0, 0.5, 0.25, 0.125):
             trial = (h + t * delta).astype(np.float32)

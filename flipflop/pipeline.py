@@ -60,12 +60,12 @@ def analyse_run(path: str | Path, label: str | None = None, fixed_points: bool |
     cube = analysis.flipflop_cube(task, projection.projected, series) if task.name == "flipflop" else None
     metrics = {**run.metrics, task.series_name: task.score(outputs, series)}
     fps = None
-    if fixed_points in ("cached", "missing") and run.fixed_points_path.is_file():
+    if fixed_points is True or (fixed_points == "missing" and not run.fixed_points_path.is_file()):
+        compute_fixed_points(model, task, run.fixed_points_path, progress=progress)
+    if fixed_points in ("cached", "missing", True) and run.fixed_points_path.is_file():
         from flipflop.fixed_points import FixedPoints
 
-        fps = FixedPoints.load(run.fixed_points_path)
-    elif fixed_points is True or fixed_points == "missing":
-        fps = compute_fixed_points(model, task, run.fixed_points_path, progress=progress)
+        fps = FixedPoints.load(run.fixed_points_path)  # as cached, so a figure never depends on which it was
     w_out, b_out = model.layers[-1].get_weights()[:2]
     return RunAnalysis(label, run, task, w_rec, analysis.spectrum(w_rec),
                        getattr(layer.cell, "dale_signs", None), series, outputs, hidden, projection, cube,

@@ -286,7 +286,8 @@ def figures_from_runs(paths: Sequence[str | Path], out: str | Path = "figures", 
     todo = [(p, fixed_points if i < limit else "cached") for i, p in enumerate(paths)]
     todo += [(reference, fixed_points)] if reference else []
     analysed = []
-    say = lambda item, k, n: f"    analysing {item[0]} ({k}/{n}{'; fixed points if not cached' if item[1] else ''})"
+    what = {True: "; fixed points", "missing": "; fixed points unless cached"}
+    say = lambda item, k, n: f"    analysing {item[0]} ({k}/{n}{what.get(item[1], '')})"
     for path, fps in each(todo, "runs", say, log, "analyses"):  # the slow phase: it says where it is
         analysed.append(analyse_run(path, fixed_points=fps, progress=True))
     analyses, ref = (analysed[:-1], analysed[-1]) if reference else (analysed, None)

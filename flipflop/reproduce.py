@@ -125,9 +125,8 @@ def reproduce(cell: str = "simplernn", seeds: Sequence[int] = (0, 1, 2, 3), runs
     timings = train_all(configs, paths, log)
     log(f"[{total}/{total}] analyses, fixed points and figures into {out}")
     t = time.perf_counter()
-    written = report.figures_from_runs(paths, out, formats, reference=reference,
-                                       fixed_points=fixed_points, log=log,
-                                       fixed_points_for=1, timings=timings)
+    written = report.figures_from_runs(paths, out, formats, reference=reference, log=log, timings=timings,
+                                       fixed_points="missing" if fixed_points else False)
     log(f"done in {time.perf_counter() - t0:.0f} s (figures {time.perf_counter() - t:.0f} s)")
     log(f"runs: {runs_dir}")
     log(f"figures and REPORT: {out / 'REPORT.md'}")

@@ -69,8 +69,15 @@ def checkpoint_name(epoch: int) -> str:
 def clear_run(path: str | os.PathLike) -> None:
     """Delete every file a run writes in ``path`` (and nothing else)."""
     path = Path(path)
-    for p in list(path.glob(CHECKPOINT_GLOB)) + list(path.glob(TAGGED_FIXED_POINTS_GLOB)) + \
-            [path / n for n in RUN_FILES]:
+    clear_fixed_points(path)
+    for p in list(path.glob(CHECKPOINT_GLOB)) + [path / n for n in RUN_FILES]:
+        p.unlink(missing_ok=True)
+
+
+def clear_fixed_points(path: str | os.PathLike) -> None:
+    """Delete the run's cached fixed points (they belong to the model that is about to change)."""
+    path = Path(path)
+    for p in list(path.glob(TAGGED_FIXED_POINTS_GLOB)) + [path / FIXED_POINTS]:
         p.unlink(missing_ok=True)
 
 

@@ -227,6 +227,7 @@ def continue_run(out: Path, config: TrainConfig, changed: dict, epoch: int) -> N
     from datetime import datetime, timezone
 
     (out / runs.METRICS).unlink(missing_ok=True)
+    runs.clear_fixed_points(out)
     saved = runs.read_config(out)
     saved.pop("format", None)
     entry = {"after_epoch": epoch, "changed": changed,

@@ -186,8 +186,12 @@ def test_damaged_fixed_points_are_refused_then_recomputed(capsys, finished, monk
 # --- continuing, resuming, a full disk, a kill -----------------------------------------------
 
 def test_finished_run_trains_further_exactly(capsys, reference, finished):
+    stale = [finished / runs.FIXED_POINTS, finished / "fixed_points_stimulus.npz"]  # of the epoch-2 model
+    for p in stale:
+        p.write_bytes(b"cached")
     code, out, _ = cli(capsys, *TRAIN, "--epochs", "3", "--out", finished)
     assert code == 0 and "continuing after epoch 2 with epochs 2 -> 3" in out
+    assert not any(p.exists() for p in stale)  # the model changed: its cached fixed points went
     assert weights(finished / runs.MODEL) == weights(reference / "e3" / runs.MODEL)
     assert (finished / runs.HISTORY).read_text().splitlines()[1].startswith("1,")  # integer epochs
     assert [r["epoch"] for r in runs.read_history(finished / runs.HISTORY)] == [1, 2, 3]
