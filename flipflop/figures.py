@@ -468,7 +468,7 @@ def linearised_spectra(w_eigenvalues: np.ndarray, jacobian_eigenvalues: np.ndarr
     n_unstable = np.asarray(n_unstable)
     stable_ev = jac[n_unstable == 0].ravel()
     group = np.minimum(n_unstable, 4)
-    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(16, 6.8), layout="constrained")
+    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(16, 6.1), layout="constrained")
     fig.get_layout_engine().set(wspace=0.06)
     for ax in (ax0, ax1, ax2):
         _unit_circle(ax)

@@ -39,7 +39,7 @@ def _logistic(ax, x: np.ndarray, slope: float | None, bias: float | None, **kw) 
 def psychometric(x: Sequence[float], p: Sequence[float], slope: float | None, bias: float | None,
                  title: str = "", xlabel: str = "signed coherence (%)") -> Figure:
     """P(choice 1) against the signed evidence, with the logistic fit."""
-    fig, ax = plt.subplots(figsize=(4.2, 3.4))
+    fig, ax = plt.subplots(figsize=(4.2, 3.4), layout="constrained")
     ax.plot(x, p, "o", color="k", label="network")
     _logistic(ax, np.asarray(x), slope, bias, color="tab:red", label="logistic fit")
     ax.axhline(0.5, color="0.8", lw=0.8), ax.axvline(0, color="0.8", lw=0.8)
@@ -51,7 +51,7 @@ def psychometric(x: Sequence[float], p: Sequence[float], slope: float | None, bi
 def context_curves(contexts: dict, title: str = "") -> Figure:
     """Mante's Fig. 1: in each context, P(choice 1) against the motion and against the colour
     coherence (the relevant feature steep, the irrelevant flat). ``contexts``: behaviour's."""
-    fig, axes = plt.subplots(1, len(contexts), figsize=(4 * len(contexts), 3.4), sharey=True)
+    fig, axes = plt.subplots(1, len(contexts), figsize=(4 * len(contexts), 3.4), sharey=True, layout="constrained")
     for ax, (name, ctx) in zip(np.atleast_1d(axes), contexts.items()):
         for feature, colour in (("motion", "k"), ("colour", "tab:blue")):
             c = ctx["curves"][feature]
@@ -67,7 +67,7 @@ def context_curves(contexts: dict, title: str = "") -> Figure:
 
 def pair_accuracy(f1: Sequence[float], f2: Sequence[float], accuracy: Sequence[float], title: str = "") -> Figure:
     """Romo's task: accuracy of every (f1, f2) pair, drawn at (f1, f2) with f1 = f2 dashed."""
-    fig, ax = plt.subplots(figsize=(4.2, 3.8))
+    fig, ax = plt.subplots(figsize=(4.2, 3.8), layout="constrained")
     sc = ax.scatter(f1, f2, c=accuracy, cmap="viridis", vmin=0.5, vmax=1.0, s=120, edgecolor="k")
     for a, b, acc in zip(f1, f2, accuracy):
         ax.annotate(f"{acc:.2f}", (a, b), textcoords="offset points", xytext=(0, 9), ha="center", fontsize=7)
@@ -81,7 +81,7 @@ def pair_accuracy(f1: Sequence[float], f2: Sequence[float], accuracy: Sequence[f
 def category_accuracy(labels: Sequence[str], accuracy: Sequence[float], near: float | None, away: float | None,
                       title: str = "") -> Figure:
     """Match-to-category: accuracy per (sample, test) category pair and near/away from the boundary."""
-    fig, ax = plt.subplots(figsize=(5, 3.2))
+    fig, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
     names = list(labels) + ["near boundary", "away"]
     values = list(accuracy) + [np.nan if near is None else near, np.nan if away is None else away]
     ax.bar(range(len(names)), values, color=["tab:blue"] * len(labels) + ["tab:orange", "tab:green"])
@@ -96,7 +96,7 @@ def category_accuracy(labels: Sequence[str], accuracy: Sequence[float], near: fl
 
 def spectrum(eigenvalues: np.ndarray, title: str = "") -> Figure:
     """Eigenvalues of W_rec with the unit circle."""
-    fig, ax = plt.subplots(figsize=(3.8, 3.8))
+    fig, ax = plt.subplots(figsize=(3.8, 3.8), layout="constrained")
     eigenvalue_plot(ax, eigenvalues, title)
     return fig
 
@@ -107,7 +107,7 @@ def trajectories(projected: np.ndarray, values: np.ndarray, label: str, marks: d
     """One condition-averaged trajectory per condition (``projected`` (conditions, T, >=2)),
     coloured by ``values`` (conditions,); ``marks`` name steps (period onsets) marked on each;
     ``points`` (K, >=2) fixed points, filled when ``stable``."""
-    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    fig, ax = plt.subplots(figsize=(4.8, 4.2), layout="constrained")
     for traj, colour in zip(projected, _colours(values)):
         ax.plot(traj[:, 0], traj[:, 1], color=colour, lw=1.2)
     for (name, step), m in zip((marks or {}).items(), "o^sDv"):
@@ -130,14 +130,15 @@ def sorted_weights(w_rec: np.ndarray, order: np.ndarray, n_exc: int | None, titl
     """Song et al. 2016: W_rec (rows presynaptic) with units sorted by choice selectivity,
     excitatory units first; lines separate the E and I blocks."""
     w = np.asarray(w_rec)[np.ix_(order, order)]
-    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    fig, ax = plt.subplots(figsize=(4.8, 4.2), layout="constrained")
     lim = np.percentile(np.abs(w), 99) or 1.0
     im = ax.imshow(w.T, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
     if n_exc is not None:
         for f in (ax.axhline, ax.axvline):
             f(n_exc - 0.5, color="k", lw=1)
-    ax.set(xlabel="presynaptic unit (E by selectivity, then I)", ylabel="postsynaptic unit", title=title)
+    ax.set(xlabel="presynaptic unit (E by selectivity, then I)", ylabel="postsynaptic unit")
     fig.colorbar(im, ax=ax, label="weight")
+    fig.suptitle(title, fontsize=11)  # over the colour bar too, which an axes title would run into
     return fig
 
 
@@ -148,7 +149,7 @@ def mante_state_space(panels: Sequence[dict], title: str = "") -> Figure:
     the fixed points of that context and their slow directions."""
     cols = 2
     rows = int(np.ceil(len(panels) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.8 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.8 * rows), squeeze=False, layout="constrained")
     for ax, p in zip(axes.ravel(), panels):
         for traj, colour in zip(p["xy"], _colours(p["values"])):
             ax.plot(traj[:, 0], traj[:, 1], color=colour, lw=1.2)
@@ -160,13 +161,15 @@ def mante_state_space(panels: Sequence[dict], title: str = "") -> Figure:
                 for (x, y), (dx, dy) in zip(pts, vec):
                     n = np.hypot(dx, dy) or 1.0
                     ax.plot([x - scale * dx / n, x + scale * dx / n], [y - scale * dy / n, y + scale * dy / n],
-                            color="tab:red", lw=1)
+                            color="tab:red", lw=1, label="slowest direction" if x == pts[0, 0] else None)
             ax.legend(frameon=False, fontsize=7)
         ax.set(xlabel=p["labels"][0], ylabel=p["labels"][1], title=p["title"])
     for ax in axes.ravel()[len(panels):]:
         ax.axis("off")
+    span = max(float(np.max(np.abs(p["values"]))) for p in panels) or 1.0
+    fig.colorbar(plt.cm.ScalarMappable(cmap=DIVERGING, norm=plt.Normalize(-span, span)), ax=axes,
+                 label="signed coherence (%) of the input each panel sorts by", shrink=0.6)
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -174,7 +177,7 @@ def delay_line_attractor(delay_xy: np.ndarray, f1: np.ndarray, points: np.ndarra
                          title: str = "", axis_labels: Sequence[str] = ("PC 1", "PC 2")) -> Figure:
     """Primer Fig. 6B-C: delay-period trajectories (conditions, T, 2) coloured by f1 (Hz),
     ending on a line of fixed points (K, 2), with each point's slow eigenvector (K, 2)."""
-    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    fig, ax = plt.subplots(figsize=(4.8, 4.2), layout="constrained")
     for traj, colour in zip(delay_xy, _colours(f1, "viridis")):
         ax.plot(traj[:, 0], traj[:, 1], color=colour, lw=1.4)
         ax.scatter(traj[-1, 0], traj[-1, 1], color=colour, s=16, zorder=3)
@@ -201,7 +204,7 @@ def category_trajectories(projected: np.ndarray, pairs: Sequence[tuple[int, int]
     """Primer Fig. 6G: the mean trajectory of each (sample, test) category pair
     (pairs, T, >=2) in the plane of the first two PCs, and PC 1 against time with the
     task's epochs shaded (``epochs``: name -> [start, stop) steps)."""
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9, 3.8))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
     t = np.arange(projected.shape[1]) * dt_ms
     for traj, pair in zip(projected, pairs):
         colour = CATEGORY_PAIR_COLOURS.get(tuple(int(v) for v in pair), "k")
@@ -215,7 +218,6 @@ def category_trajectories(projected: np.ndarray, pairs: Sequence[tuple[int, int]
     ax.set(xlabel="PC 1", ylabel="PC 2", title=title)
     bx.set(xlabel="time (ms)", ylabel="PC 1")
     ax.legend(frameon=False, fontsize=7)
-    fig.tight_layout()
     return fig
 
 
@@ -224,12 +226,12 @@ def onset_histogram(onsets_ms: np.ndarray, epochs_ms: dict[str, float], title: s
     never do are counted in the title. ``epochs_ms``: name -> onset (ms after sample onset)."""
     onsets = np.asarray(onsets_ms, np.float64)
     ok = np.isfinite(onsets)
-    fig, ax = plt.subplots(figsize=(4.6, 3.2))
+    fig, ax = plt.subplots(figsize=(4.6, 3.2), layout="constrained")
     if ok.any():
         ax.hist(onsets[ok], bins=20, color="tab:purple")
     for name, ms in epochs_ms.items():
         ax.axvline(ms, color="k", ls=":", lw=0.8)
-        ax.text(ms, 1.0, name, transform=ax.get_xaxis_transform(), fontsize=8, ha="left", va="bottom")
+        ax.text(ms, 0.98, f" {name}", transform=ax.get_xaxis_transform(), fontsize=8, ha="left", va="top")
     ax.set(xlabel="onset of category selectivity (ms after sample onset)", ylabel="units",
            title=f"{title} ({int(ok.sum())} of {len(onsets)} units selective)")
     return fig
