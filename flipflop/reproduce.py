@@ -73,7 +73,8 @@ def train_all(configs: Sequence[TrainConfig], paths: Sequence[Path], log: Callab
         log(f"[{i}/{len(configs) + 1}] training {path} ({config.recipe} recipe)")
         t = time.perf_counter()
         result = train(config, path, verbose=1, log=lambda m: log(f"    {m}"))
-        timings[f"training {path.name} ({result.epochs_run} epochs)"] = time.perf_counter() - t
+        what = "reusing the finished" if result.reused else "training"
+        timings[f"{what} {path.name} ({result.epochs_run} epochs)"] = time.perf_counter() - t
         if not result.reached_target:
             log(f"    warning: {path} stopped before reaching the target; its figures may be poor")
     return timings

@@ -138,6 +138,7 @@ class TrainResult:
     reached_target: bool
     metrics: dict
     seconds: float
+    reused: bool = False  # the run had already finished: nothing was trained
 
 
 class TrainingDiverged(RuntimeError):
@@ -408,7 +409,7 @@ def _train_locked(config: TrainConfig, out: Path, force: bool, verbose: int, cal
     if state and state.get("finished"):
         metrics = runs.read_json(out / runs.METRICS)
         log(f"{out}: already finished")
-        return TrainResult(out, metrics["epochs_run"], metrics["reached_target"], metrics, 0.0)
+        return TrainResult(out, metrics["epochs_run"], metrics["reached_target"], metrics, 0.0, reused=True)
 
     task = config.make_task()
     if state:

@@ -44,6 +44,7 @@ def test_reproduce_reuses_finished_runs(quick, capsys):
                  "--out", str(root / "figs2")]) == 0
     assert "already finished" in capsys.readouterr().out
     assert {p: p.stat().st_mtime_ns for p in (root / "runs").rglob("model.keras")} == before
+    assert "- reusing the finished quick-simplernn-24-seed0 (3 epochs):" in (root / "figs2" / "REPORT.md").read_text()
 
 
 def test_reproduce_trains_simplernns_to_the_shipped_target_and_other_cells_to_the_criterion():

@@ -78,7 +78,7 @@ def test_interrupted_run_resumes_at_the_right_epoch(tmp_path):
 def test_finished_run_is_reused(tiny_run):
     messages = []
     again = train(tiny_config(), tiny_run.path, verbose=0, log=messages.append)
-    assert again.seconds == 0.0 and "already finished" in messages[0]
+    assert again.seconds == 0.0 and again.reused and not tiny_run.reused and "already finished" in messages[0]
 
 
 def test_different_config_is_refused_without_force(tiny_run, tmp_path):
