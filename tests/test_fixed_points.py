@@ -150,6 +150,19 @@ def test_classify_counts_unstable_modes_and_picks_leading_vector():
     assert abs(vectors[2, 2]) < 1e-12  # lies in the rotating plane
 
 
+def test_classify_in_chunks_equals_one_matrix_at_a_time():
+    """The memory-bounding chunks (EIG_CHUNK) change no number."""
+    from flipflop.fixed_points import EIG_CHUNK
+
+    rng = np.random.default_rng(0)
+    jacs = rng.normal(size=(2 * EIG_CHUNK + 3, 12, 12)) / np.sqrt(12) * 1.1
+    chunked = classify(jacs)
+    single = [classify(j[None]) for j in jacs]
+    for k, whole in enumerate(chunked):
+        np.testing.assert_array_equal(whole, np.concatenate([s[k] for s in single]))
+    assert 0 < int(np.sum(chunked[1] > 0)) < len(jacs)  # both stable points and saddles
+
+
 def test_outlier_mask_uses_nearest_neighbour_spread():
     grid = np.stack(np.meshgrid(np.arange(5.0), np.arange(5.0)), -1).reshape(-1, 2)  # spacing 1
     points = np.array([[2.0, 2.5], [4.0, 13.0], [30.0, 0.0]])
