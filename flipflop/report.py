@@ -147,20 +147,33 @@ FIGURE_CAPTIONS = (  # file-name prefix -> what the figure shows
 )
 
 
-def provenance() -> str:
-    """``flipflop <version>, commit <short hash or unknown>, <UTC date and time>``."""
-    import subprocess
+def provenance(package_dir: str | Path | None = None, cwd: str | Path = ".") -> str:
+    """``flipflop <version>, commit <short hash>, <UTC date and time>``. The commit is that of
+    the git checkout holding the package (an editable install); for a package installed
+    without git metadata (``pip install .``), that of the flipflop checkout in ``cwd``, if it
+    is one, said as such; else "unknown"."""
     from datetime import datetime, timezone
 
     from flipflop import __version__
 
-    try:
-        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).resolve().parent,
-                              capture_output=True, text=True, timeout=10)
-        commit = done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else "unknown"
-    except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
+    commit = _git(Path(package_dir or Path(__file__).resolve().parent), "rev-parse", "--short", "HEAD")
+    if commit is None:
+        top = _git(Path(cwd), "rev-parse", "--show-toplevel")
+        here = _git(Path(cwd), "rev-parse", "--short", "HEAD") if top else None
+        ours = here is not None and (Path(top) / "flipflop" / "__init__.py").is_file()
+        commit = f"{here} of the flipflop checkout it ran in" if ours else "unknown"
     return f"flipflop {__version__}, commit {commit}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+
+
+def _git(folder: Path, *args: str) -> str | None:
+    """``git args`` run in ``folder``: its output, or None (not a checkout, no git)."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
 
 def _figure_names(files: Sequence[str | Path], *prefixes: str) -> str:

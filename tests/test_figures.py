@@ -240,3 +240,28 @@ def test_figure_scripts_write_their_figure(quick, tmp_path, script, monkeypatch)
         assert all(n.startswith(("fig7_", "fig8_")) for n in written)
     else:
         assert any(n.startswith(stem) and n.endswith(".png") for n in written)
+
+
+def test_provenance_names_the_commit_of_an_installed_package_run_in_its_checkout(tmp_path):
+    import subprocess
+
+    def git(folder, *args):
+        return subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True, text=True).stdout.strip()
+
+    installed = tmp_path / "site-packages" / "flipflop"  # no git metadata, as after `pip install .`
+    installed.mkdir(parents=True)
+    checkout, other = tmp_path / "clone", tmp_path / "elsewhere"
+    for repo, files in ((checkout, ("flipflop/__init__.py",)), (other, ("README",))):
+        for name in files:
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            (repo / name).write_text("")
+        git(repo, "init", "-q")
+        git(repo, "add", ".")
+        git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x")
+    head = git(checkout, "rev-parse", "--short", "HEAD")
+    assert f"commit {head} of the flipflop checkout it ran in," in report.provenance(installed, checkout)
+    assert "commit unknown," in report.provenance(installed, other)  # another repository says nothing
+    assert "commit unknown," in report.provenance(installed, tmp_path)  # no repository at all
+    mine = report._git(Path(flipflop.__file__).parent, "rev-parse", "--short", "HEAD")
+    if mine is not None:  # an editable install in a checkout: its own commit
+        assert f"commit {mine}," in report.provenance()
