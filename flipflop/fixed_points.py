@@ -444,8 +444,8 @@ def refine_newton(step: RecurrentStep, points: np.ndarray, u: np.ndarray,
         if len(h) == 0:
             break
         d = (step(tf.constant(h), tf.constant(u_rows)).numpy() - h).astype(np.float64)
-        delta = np.concatenate([_newton_direction(jacobians(step, h[i:i + JACOBIAN_CHUNK], u), d[i:i + JACOBIAN_CHUNK])
-                                for i in range(0, len(h), JACOBIAN_CHUNK)])
+        chunks = [slice(i, i + JACOBIAN_CHUNK) for i in range(0, len(h), JACOBIAN_CHUNK)]
+        delta = np.concatenate([_newton_direction(jacobians(step, h[c], u), d[c]) for c in chunks])
         best_h, best_q = h, q
         for t in (1.0, 0.5, 0.25, 0.125):
             trial = (h + t * delta).astype(np.float32)

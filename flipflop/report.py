@@ -18,6 +18,7 @@ from flipflop.errors import FlipFlopError
 from flipflop.pipeline import RunAnalysis, analyse_run
 from flipflop.progress import each
 
+
 def draw(analyses: Sequence[RunAnalysis], out: str | Path, formats: Sequence[str] = ("png",),
          reference: RunAnalysis | None = None, log: Callable[[str], None] = print) -> list[Path]:
     """Every figure for ``analyses`` (and ``reference``) into ``out``; returns the files.
@@ -300,7 +301,10 @@ def figures_from_runs(paths: Sequence[str | Path], out: str | Path = "figures", 
     todo += [(reference, fixed_points)] if reference else []
     analysed = []
     what = {True: "; fixed points", "missing": "; fixed points unless cached"}
-    say = lambda item, k, n: f"    analysing {item[0]} ({k}/{n}{what.get(item[1], '')})"
+
+    def say(item: tuple, k: int, n: int) -> str:
+        return f"    analysing {item[0]} ({k}/{n}{what.get(item[1], '')})"
+
     for path, fps in each(todo, "runs", say, log, "analyses"):  # the slow phase: it says where it is
         analysed.append(analyse_run(path, fixed_points=fps, progress=True))
     analyses, ref = (analysed[:-1], analysed[-1]) if reference else (analysed, None)

@@ -104,9 +104,10 @@ def task_fixed_points(a: RunAnalysis, compute: bool | str = "cached", n_init: in
             fps = FixedPoints.load(cache)
         elif compute in (True, "missing"):  # "missing": compute where the run has no cache
             try:
-                fps = compute_fixed_points(model, task, cache, n_init=n_init, constant_input=u, progress=True)
+                compute_fixed_points(model, task, cache, n_init=n_init, constant_input=u, progress=True)
             except FlipFlopError:
                 continue  # none converged: reported as "none found"
+            fps = FixedPoints.load(cache)  # as cached, so a figure never depends on which it was
         else:
             continue
         fps = fps.fixed_only()
@@ -353,7 +354,10 @@ def task_figures_from_runs(paths: Sequence[str | Path], out: str | Path, formats
     """Analyse decision-task runs (all of one task), draw their figures and write ``REPORT.md``."""
     t0 = time.perf_counter()
     limit = len(paths) if fixed_points_for is None else fixed_points_for
-    say = lambda item, k, n: f"    analysing {item[1]} ({k}/{n})"
+
+    def say(item: tuple, k: int, n: int) -> str:
+        return f"    analysing {item[1]} ({k}/{n})"
+
     analyses = [analyse_task_run(p, fixed_points=fixed_points if i < limit else "cached")
                 for i, p in each(list(enumerate(paths)), "runs", say, log, "analyses")]
     names = {t.base.task.name for t in analyses}
