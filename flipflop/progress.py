@@ -57,7 +57,7 @@ class Bar:
     def update(self, current: int, **values: float) -> None:
         """Move the bar to step ``current``; ``values`` are shown beside it (``name value``)."""
         if self._task is not None:
-            shown = "  ".join(f"{v:g} {k.replace('_', ' ')}" for k, v in values.items())
+            shown = "  ".join(f"{v:.4g} {k.replace('_', ' ')}" for k, v in values.items())
             self._display.update(self._task, completed=current, values=shown)
 
     def close(self) -> None:
