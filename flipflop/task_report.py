@@ -167,7 +167,8 @@ def trajectory_figure(t: TaskRunAnalysis):
     label = {"coherence": "signed coherence (%)", "f1": "f1 (Hz)", "sample_dir": "sample direction (deg)"}[name]
     title = f"{a.label}: {len(keys)} conditions" + (f"; fixed points at {fps.tag.replace('_', ' ')}" if fps else "")
     return tf_.trajectories(pca.projected, keys[:, 0], label, _marks(a), points,
-                            None if fps is None else fps.stable, title)
+                            None if fps is None else fps.stable, title,
+                            cmap=tf_.CIRCULAR if name == "sample_dir" else tf_.DIVERGING)
 
 
 def signature_perceptual_dm(t: TaskRunAnalysis) -> dict:
