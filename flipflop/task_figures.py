@@ -126,10 +126,12 @@ def trajectories(projected: np.ndarray, values: np.ndarray, label: str, marks: d
                    label=f"{name} onset")
     if points is not None and len(points):
         stable = np.ones(len(points), bool) if stable is None else np.asarray(stable, bool)
-        ax.scatter(points[stable, 0], points[stable, 1], s=30, color="k", marker="x", zorder=4,
-                   label="stable fixed point")
-        ax.scatter(points[~stable, 0], points[~stable, 1], s=30, facecolor="none", edgecolor="r", zorder=4,
-                   label="unstable fixed point")
+        if stable.any():  # a legend entry only for a kind that is drawn
+            ax.scatter(points[stable, 0], points[stable, 1], s=30, color="k", marker="x", zorder=4,
+                       label="stable fixed point")
+        if not stable.all():
+            ax.scatter(points[~stable, 0], points[~stable, 1], s=30, facecolor="none", edgecolor="r", zorder=4,
+                       label="unstable fixed point")
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(*_limits(np.asarray(values, np.float64), cmap)))
     fig.colorbar(sm, ax=ax, label=label)
     ax.set(xlabel=axis_labels[0], ylabel=axis_labels[1], title=title)
