@@ -135,7 +135,8 @@ class CellSpec:
 # Rates per recipe, measured (README): the GRU and the CTRNN (alpha = dt/tau = 0.1) move their
 # state by a fraction of W's effect per step and need 10x; the LSTM stalls at 1e-2 (~0.83).
 CELLS: dict[str, CellSpec] = {
-    "simplernn": CellSpec("simplernn", _simplernn, {"paper": 1e-4, "fast": 1e-3, "faithful": 1e-3}, keras_cell="SimpleRNNCell"),
+    "simplernn": CellSpec("simplernn", _simplernn, {"paper": 1e-4, "fast": 1e-3, "faithful": 1e-3},
+                          keras_cell="SimpleRNNCell"),
     "gru": CellSpec("gru", _gru, {"paper": 1e-4, "fast": 1e-2}, gates=("update", "reset", "candidate"),
                     shown_gate="candidate", after_build=set_update_gate_bias, keras_cell="GRUCell"),
     "lstm": CellSpec("lstm", _lstm, {"paper": 1e-4, "fast": 1e-3}, gates=("input", "forget", "cell", "output"),

@@ -138,6 +138,12 @@ def from_dict(cls: Any, d: dict, what: str = "parameter") -> Any:
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
+def check_non_negative_int(name: str, value: object) -> None:
+    """A one-line error unless ``value`` is a Python int >= 0 (a seed, an index)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise FlipFlopError(f"{name} must be a non-negative integer, got {value!r}")
+
+
 def check_positive_int(name: str, value: object) -> None:
     """A one-line error unless ``value`` is an integer > 0."""
     try:

@@ -22,7 +22,7 @@ import numpy as np
 
 from flipflop import analysis, runs
 from flipflop.behaviour import ANALYSES, behaviour
-from flipflop.errors import FlipFlopError, check_positive_int
+from flipflop.errors import FlipFlopError, check_non_negative_int, check_positive_int
 from flipflop.tasks import Task, Trials
 
 DEFAULT_TRIALS = 4000
@@ -90,14 +90,18 @@ BARS = {"perceptual_dm": perceptual_dm_bars, "context_dm": context_dm_bars,
         "parametric_wm": parametric_wm_bars, "match_category": match_category_bars}
 
 
+def _check_evaluable(task: Task) -> None:
+    if task.name != "flipflop" and (task.name not in ANALYSES or task.name not in BARS):
+        raise FlipFlopError(f"no behavioural evaluation for the {task.name} task; "
+                            f"there is one for flipflop, {', '.join(BARS)}")
+
+
 def evaluate_outputs(task: Task, outputs: np.ndarray, trials: Trials) -> dict:
     """Score, behaviour and bars of ``outputs`` on ``trials`` (arrays in, a JSON-able dict out).
     The flip-flop gets its score only (its bars are the training target)."""
+    _check_evaluable(task)
     if task.name == "flipflop":
         return {"task": task.name, **task.score(outputs, trials)}
-    if task.name not in ANALYSES or task.name not in BARS:
-        raise FlipFlopError(f"no behavioural evaluation for the {task.name} task; "
-                            f"there is one for flipflop, {', '.join(BARS)}")
     b = behaviour(task, outputs, trials)
     return {**b, "bars": BARS[task.name](task, outputs, trials, b)}
 
@@ -106,14 +110,11 @@ def evaluate_run(path: str | Path, n_trials: int = DEFAULT_TRIALS, seed: int = D
     """A run's performance on ``n_trials`` fresh trials (``seed``) with its behaviour and
     bars; the flip-flop also gets its 8-state series score."""
     check_positive_int("n_trials", n_trials)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise FlipFlopError(f"seed must be a non-negative integer, got {seed!r}")
+    check_non_negative_int("seed", seed)
     run = runs.load_run(path)
     task, model = run.task(), run.model()
     task.check_model(model)
-    if task.name != "flipflop" and task.name not in BARS:  # refuse before simulating
-        raise FlipFlopError(f"no behavioural evaluation for the {task.name} task; "
-                            f"there is one for flipflop, {', '.join(BARS)}")
+    _check_evaluable(task)  # refuse before simulating
     trials = task.generate(n_trials, seed)
     result = {"run": str(path), "n_trials": n_trials, "seed": seed,
               **evaluate_outputs(task, analysis.outputs(model, trials.inputs), trials)}

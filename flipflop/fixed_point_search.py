@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flipflop.errors import FlipFlopError, check_positive_int
+from flipflop.errors import FlipFlopError, check_non_negative_int, check_positive_int
 from flipflop.progress import Bar
 from flipflop.tasks import Task
 
@@ -50,8 +50,7 @@ def compute_fixed_points(model, task: Task, cache: Path | None = None, n_init: i
     from flipflop.fixed_points import merge, recurrent_states, recurrent_step
 
     check_positive_int("n_init", n_init)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise FlipFlopError(f"seed must be a non-negative integer, got {seed!r}")
+    check_non_negative_int("seed", seed)
     task.check_model(model)
     trials = [task.analysis_series().inputs, task.generate(32, seed=[seed, 7]).inputs]
     states = [recurrent_states(model, x) for x in trials]

@@ -17,8 +17,8 @@ from flipflop.backend import keras
 
 from flipflop.cells import cell_spec
 from flipflop.errors import FlipFlopError, check_positive_int
-from flipflop.optimizers import FAITHFUL_ANCHOR_DECAY, AnchoredMuon
-from flipflop.recipes import OPTIMIZERS
+from flipflop.optimizers import AnchoredMuon
+from flipflop.recipes import FAITHFUL_ANCHOR_DECAY, OPTIMIZERS
 
 # The readout's weights and the recurrent layer's input kernel, by variable path
 # (``.../readout/kernel``, ``.../recurrent/<cell>/kernel``); keras.optimizers.Muon's
@@ -61,7 +61,8 @@ class LayerwiseAdam(keras.optimizers.Adam):
 def build_model(cell: str = "simplernn", units: int = 400, n_inputs: int = 3, n_outputs: int | None = None, *,
                 learning_rate: float = 1e-4, decay: float = 1e-4, clipnorm: float | None = None,
                 io_lr_multiplier: float = 1.0, optimizer: str = "adam", seed: int = 0,
-                readout_excitatory_only: bool = False, anchor_decay: float = FAITHFUL_ANCHOR_DECAY, **cell_kwargs) -> keras.Sequential:
+                readout_excitatory_only: bool = False, anchor_decay: float = FAITHFUL_ANCHOR_DECAY,
+                **cell_kwargs) -> keras.Sequential:
     """A compiled RNN with ``n_inputs`` inputs and ``n_outputs`` linear outputs (default
     ``n_inputs``, as the flip-flop has): the registry's recurrent layer, then a ``Dense`` readout.
 

@@ -18,10 +18,8 @@ import numpy as np
 from flipflop.backend import keras
 
 from flipflop.errors import FlipFlopError
-from flipflop.recipes import FAITHFUL_ANCHOR_DECAY  # noqa: F401  (re-exported: the faithful recipe's pull)
 
 ops = keras.ops
-
 
 
 @keras.saving.register_keras_serializable(package="flipflop")

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from flipflop import analysis, figures, runs
+from flipflop.cells import CELLS
 from flipflop.errors import FlipFlopError
 from flipflop.pipeline import RunAnalysis, analyse_run
 from flipflop.progress import each
@@ -55,16 +56,21 @@ def draw(analyses: Sequence[RunAnalysis], out: str | Path, formats: Sequence[str
     removed = figures.remove_stale(out, [f"{stem}.{fmt}" for stem, _ in plan for fmt in formats])
     if removed:
         log(f"removed {len(removed)} files of an earlier figure set from {out}")
-    written: list[Path] = []
-    for stem, make in plan:
-        written.extend(figures.save_figure(make(), out / stem, formats))
+    written = _save(plan, out, formats)
     log(f"wrote {len(written)} files to {out}")
     return written
 
 
+def _save(plan: Sequence[tuple[str, Callable[[], object]]], out: Path, formats: Sequence[str]) -> list[Path]:
+    """Make and save each (file stem, figure maker) of ``plan`` into ``out``; the files written."""
+    return [path for stem, make in plan for path in figures.save_figure(make(), out / stem, formats)]
+
+
 def _cell_name(a: RunAnalysis) -> str:
-    return {"simplernn": "SimpleRNN", "gru": "GRU", "lstm": "LSTM", "ctrnn": "CTRNN"}.get(
-        str(a.run.config.get("cell", "")).lower(), str(a.run.config.get("cell", "recurrent")))
+    """The cell's Keras name for Fig. 1 (``SimpleRNN``, ``GRU``...), from the cell registry."""
+    cell = str(a.run.config.get("cell", "recurrent"))
+    spec = CELLS.get(cell.lower())
+    return spec.keras_cell.removesuffix("Cell") if spec else cell
 
 
 def _grid_label(a: RunAnalysis, reference: RunAnalysis | None) -> str:
@@ -99,10 +105,7 @@ def _fixed_point_figures(a: RunAnalysis) -> list[tuple[str, Callable[[], object]
 def draw_fixed_points(a: RunAnalysis, out: str | Path, formats: Sequence[str] = ("png",)) -> list[Path]:
     """Fixed points on the 8-state trajectory, and the Jacobian spectra beside W_rec's
     (nothing if the run has no fixed points)."""
-    written: list[Path] = []
-    for stem, make in _fixed_point_figures(a):
-        written.extend(figures.save_figure(make(), Path(out) / stem, formats))
-    return written
+    return _save(_fixed_point_figures(a), Path(out), formats)
 
 
 # The paper's spectral signature (its network: radius 1.082, 57 above 1.01, median 1.002, std 0.016).
@@ -177,7 +180,7 @@ def _git(folder: Path, *args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
 
-def _figure_names(files: Sequence[str | Path], *prefixes: str) -> str:
+def figure_names(files: Sequence[str | Path], *prefixes: str) -> str:
     """"Figures: `a.png`, `b.png`." for the files whose names start with one of ``prefixes``."""
     names = sorted(Path(f).name for f in files if Path(f).name.startswith(prefixes))
     return f"Figures: {', '.join(f'`{n}`' for n in names)}." if names else ""
@@ -195,7 +198,7 @@ def report(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None = None
              "affine map from the corners {±1}³ to the 8 state centroids in the 3-D SVD projection; "
              "bit decoding = accuracy of a linear read-out of each bit from that projection; angles "
              "between the fitted bit axes (90° = a right-angled cube); variance = fraction per SVD axis.", "",
-             _figure_names(files, "fig3_", "fig4_", "fig5_", "training_curves"), "",
+             figure_names(files, "fig3_", "fig4_", "fig5_", "training_curves"), "",
              "| network | held-out bit acc. | held-out MSE | 8-state bit acc. | spectral radius | "
              "eigenvalues outside 1.01 | cube R² | bit decoding | bit-axis angles (°) | variance |",
              "|---|---|---|---|---|---|---|---|---|---|"]
@@ -214,7 +217,7 @@ def report(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None = None
         lines += ["", "## Procrustes distances between realisations' cubes",
                   "", "Disparity after optimal translation, rotation/reflection and scaling "
                   "(`scipy.spatial.procrustes`; 0 = the same cube, rotated).", "",
-                  _figure_names(files, "fig6_"), "",
+                  figure_names(files, "fig6_"), "",
                   "| | " + " | ".join(a.label for a in analyses) + " |",
                   "|---" * (len(analyses) + 1) + "|"]
         lines += [f"| {a.label} | " + " | ".join(f"{x:.4f}" for x in row) + " |" for a, row in zip(analyses, d)]
@@ -230,7 +233,7 @@ def report(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None = None
                   "beyond ±0.5) or a state with an unset bit (an output near 0, which the task asks for "
                   "before a channel's first pulse). Distance: largest distance of a stable memory point "
                   "to the centroid of its state in the 3-D projection, over the smallest distance "
-                  "between two centroids.", "", _figure_names(files, "fig7_", "fig8_"), "",
+                  "between two centroids.", "", figure_names(files, "fig7_", "fig8_"), "",
                   "| network | stable: memories (distinct) | stable: unset bit | 1 unstable | 2 unstable | "
                   "3 unstable | more unstable | distance |", "|---|---|---|---|---|---|---|---|",
                   f"| ideal 3-bit system | {ideal[0]} ({ideal[0]}) | 0 | {ideal[1]} | {ideal[2]} | {ideal[3]} | 0 | 0 |"]

@@ -32,8 +32,8 @@ def realisation_configs(cell: str = "simplernn", seeds: Sequence[int] = (0, 1, 2
     recipe and target for the cell, else `train`'s); with ``quick``, tiny ones on short
     trials. ``recipe`` overrides the table's."""
     extra = dict(QUICK) if quick else dict(REALISATION.get(cell, {}))
-    recipe = recipe or extra.pop("recipe", "fast")
-    extra.pop("recipe", None)
+    table_recipe = extra.pop("recipe", "fast")
+    recipe = recipe or table_recipe
     if units is not None:
         extra["units"] = units
     return [TrainConfig.from_recipe(recipe, cell=cell, seed=seed, **extra) for seed in seeds]

@@ -8,7 +8,8 @@ from flipflop.analysis import recurrent_matrix, spectral_signature
 from flipflop.backend import keras
 from flipflop.errors import FlipFlopError
 from flipflop.models import IO_WEIGHT_PATTERNS, build_model
-from flipflop.optimizers import FAITHFUL_ANCHOR_DECAY, AnchoredMuon
+from flipflop.optimizers import AnchoredMuon
+from flipflop.recipes import FAITHFUL_ANCHOR_DECAY
 from flipflop.tasks.flipflop import FlipFlopTask
 from flipflop.training import TrainConfig
 
