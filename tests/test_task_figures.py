@@ -7,6 +7,7 @@ import pytest
 
 matplotlib.use("Agg")
 
+import flipflop  # noqa: E402
 from flipflop import runs, task_analysis as ta, task_figures as tf_  # noqa: E402
 from flipflop.cli import main  # noqa: E402
 
@@ -69,6 +70,8 @@ def test_figures_follow_the_runs_task_with_fixed_points(tiny_task_runs, tmp_path
         assert drawn == {"spectrum", "trajectories", *signature[name]}, name
         report = (out / "REPORT.md").read_text()
         assert f"# Report: {name}" in report and "## Bars" in report and "## Fixed points" in report
+        assert all(f"`{p.name}`" in report for p in out.glob("*.png"))  # it names each figure file
+        assert f"flipflop {flipflop.__version__}, commit " in report and " UTC" in report
         assert bool(list(path.glob("fixed_points_*.npz"))) == searched, name  # cached in the run
         assert ("fixed point(s)" in report) == searched
 
