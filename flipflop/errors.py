@@ -2,13 +2,21 @@
 
 Parameters are validated once, where they enter (a config, a CLI flag, a file), from a
 declarative table: a dataclass field carries its constraint in ``metadata`` (see
-:func:`param`), and :func:`validate_fields` reads every field's constraint. No if-chains.
+:func:`param`), and :func:`validate_fields` reads every field's constraint; a plain
+function declares its arguments' constraints with :func:`validate_params` (after
+scikit-learn's decorator of that name). No if-chains. :func:`parse_ints` is the one parser
+of integer lists and ranges (``0-3,8``), for seeds and sizes alike.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import math
-from typing import Any, Sequence
+import re
+from typing import Any, Callable, Sequence, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class FlipFlopError(ValueError):
@@ -25,7 +33,7 @@ class Constraint:
     allowed strings; ``none`` allows None.
     """
 
-    kind: str = "float"
+    kind: str = "float"  # also "choice": any value among ``choices`` (not only strings)
     low: float | None = None
     high: float | None = None
     open_low: bool = False
@@ -34,7 +42,7 @@ class Constraint:
     none: bool = False
     unit: str = ""
     help: str = ""
-    flag: str = ""  # a short CLI alias, e.g. "--tau" for tau_ms
+    flag: str = ""  # its CLI flag(s), e.g. "--tau" for tau_ms, "--dt-ms --dt" (several: space-separated)
 
     def describe(self) -> str:
         """The allowed values, in words (``> 0``, ``in [0, 1]``, ``one of a, b``)."""
@@ -85,6 +93,9 @@ def check_value(name: str, value: Any, c: Constraint) -> None:
         raise FlipFlopError(f"{name} is required")
     if c.kind in ("int", "float"):
         _number(name, value, c, c.kind == "int")
+    elif c.kind == "choice":
+        if value not in c.choices:
+            raise FlipFlopError(f"{name} must be one of {', '.join(map(repr, c.choices))}, got {value!r}")
     elif c.kind == "bool":
         if not isinstance(value, bool):
             raise FlipFlopError(f"{name} must be true or false, got {value!r}")
@@ -123,7 +134,7 @@ def parameter_table(cls: Any) -> list[dict]:
         default = f.default if f.default is not dataclasses.MISSING else (
             f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
         rows.append({"name": f.name, "default": list(default) if isinstance(default, tuple) else default,
-                     "unit": c.unit, "allowed": c.describe(), "help": c.help})
+                     "unit": c.unit, "allowed": c.describe(), "help": c.help, "flag": c.flag.split()[0] if c.flag else ""})
     return rows
 
 
@@ -138,15 +149,63 @@ def from_dict(cls: Any, d: dict, what: str = "parameter") -> Any:
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
+# Constraints that many arguments share.
+POSITIVE_INT = Constraint("int", low=1)
+NON_NEGATIVE_INT = Constraint("int", low=0)
+SEED = Constraint("int", low=0, help="seed")
+POSITIVE = Constraint("float", low=0, open_low=True)
+NON_NEGATIVE = Constraint("float", low=0)
+
+
+def validate_params(**constraints: Constraint) -> Callable[[F], F]:
+    """Decorate a plain function so that its named arguments are checked against
+    ``constraints`` (name -> :class:`Constraint`) on every call, defaults included, before
+    its body runs: a bad value is a one-line :class:`FlipFlopError` naming the argument.
+    The table is kept as the function's ``constraints`` attribute."""
+    def decorate(func: F) -> F:
+        signature = inspect.signature(func)
+        unknown = set(constraints) - set(signature.parameters)
+        if unknown:  # a programming error in the table
+            raise TypeError(f"{func.__qualname__} has no argument(s) {', '.join(sorted(unknown))}")
+
+        @functools.wraps(func)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, c in constraints.items():
+                check_value(name, bound.arguments[name], c)
+            return func(*args, **kwargs)
+
+        checked.constraints = dict(constraints)  # type: ignore[attr-defined]
+        return checked  # type: ignore[return-value]
+
+    return decorate
+
+
 def check_non_negative_int(name: str, value: object) -> None:
-    """A one-line error unless ``value`` is a Python int >= 0 (a seed, an index)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise FlipFlopError(f"{name} must be a non-negative integer, got {value!r}")
+    """A one-line error unless ``value`` is an integer >= 0 (a seed, an index)."""
+    check_value(name, value, NON_NEGATIVE_INT)
 
 
 def check_positive_int(name: str, value: object) -> None:
     """A one-line error unless ``value`` is an integer > 0."""
-    try:
-        check_value(name, value, Constraint("int", low=1))
-    except FlipFlopError:
-        raise FlipFlopError(f"{name} must be a positive integer, got {value!r}") from None
+    check_value(name, value, POSITIVE_INT)
+
+
+def parse_ints(text: str, name: str) -> tuple[int, ...]:
+    """Integers and inclusive ranges, comma-separated: ``0-31``, ``0,3,5``, ``0-3,8``, in
+    the order given, duplicates removed (linear in the number of values). An empty list
+    or a malformed item is a one-line error naming ``name`` (e.g. ``--seeds``)."""
+    items = [v.strip() for v in str(text).split(",") if v.strip()]
+    if not items:
+        raise FlipFlopError(f"{name} is empty")
+    out: dict[int, None] = {}
+    for item in items:
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", item)
+        if not m:
+            raise FlipFlopError(f"{name}: malformed item {item!r} (use e.g. 0-31 or 0,3,5)")
+        lo, hi = int(m[1]), int(m[2] if m[2] is not None else m[1])
+        if hi < lo:
+            raise FlipFlopError(f"{name}: empty range {item!r}")
+        out.update(dict.fromkeys(range(lo, hi + 1)))
+    return tuple(out)

@@ -1,7 +1,4 @@
 """Fig. 1: the model schematic (inputs -> W_in -> recurrent units -> W_out -> outputs)."""
-from flipflop.figures import save_figure, schematic
-from flipflop.report import script_args
+from flipflop.reports.scripts import draw_by_stem
 
-args = script_args(__doc__)
-units = args.analyses[0].w_rec.shape[0]
-print(save_figure(schematic(args.analyses[0].task.n_bits, units), args.out / "fig1_model", args.formats))
+draw_by_stem(["fig1_model"], __doc__)

@@ -1,8 +1,4 @@
 """Fig. 3: recurrent weight heat map and eigenvalues, one figure per run."""
-from flipflop.figures import connectivity, save_figure
-from flipflop.report import script_args
+from flipflop.reports.scripts import draw_by_stem
 
-args = script_args(__doc__)
-for a in args.analyses:
-    fig = connectivity(a.w_rec, a.spectrum.eigenvalues, f"Fig. 3 — {a.label}", a.dale_signs)
-    print(save_figure(fig, args.out / f"fig3_connectivity_{a.label}", args.formats))
+draw_by_stem(["fig3_connectivity"], __doc__)

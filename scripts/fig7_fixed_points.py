@@ -1,7 +1,5 @@
-"""Fixed points (stable filled, saddles open with their unstable direction) and the
+"""Figs. 7 and 8: fixed points (stable filled, saddles open with their unstable direction) and the
 Jacobian spectra beside W_rec's, for every run that has a fixed_points.npz."""
-from flipflop.report import draw_fixed_points, script_args
+from flipflop.reports.scripts import draw_by_stem
 
-args = script_args(__doc__)
-for a in args.analyses:
-    print(draw_fixed_points(a, args.out, args.formats))
+draw_by_stem(["fig7_fixed_points", "fig8_linearised"], __doc__)

@@ -8,8 +8,9 @@ import argparse
 from pathlib import Path
 
 from flipflop import runs
-from flipflop.fixed_point_search import compute_fixed_points
-from flipflop.reproduce import realisation_configs
+from flipflop.dynamics.search import compute_fixed_points
+from flipflop.experiments.paper import realisation_configs
+from flipflop.reports.specs import analysis_of
 from flipflop.training import train
 
 
@@ -32,11 +33,11 @@ def save_series(out: Path) -> None:
     """The noise-free 8-state test series (paper Fig. 5) as ``eight_state_series.npz``."""
     import numpy as np
 
-    from flipflop.tasks.flipflop import FlipFlopTask
+    from flipflop.tasks import make_task
 
-    series = FlipFlopTask().eight_state_series()
+    series = make_task("flipflop").eight_state_series()
     with runs.atomic_path(out / "eight_state_series.npz") as tmp:
-        np.savez_compressed(tmp, inputs=series.inputs, targets=series.targets, states=series.states,
+        np.savez_compressed(tmp, inputs=series.inputs, targets=series.targets, states=series.conditions["state"],
                             dt_ms=np.float32(1.0))
 
 
@@ -52,7 +53,8 @@ def main() -> None:
         slim(path)
         run = runs.load_run(path)
         fps = compute_fixed_points(run.model(), run.task(), run.fixed_points_path)
-        print(path, result.metrics, fps.summary(3), sep="\n", flush=True)
+        print(path, result.metrics, fps.summary(analysis_of(run.task()).ideal_census(run.task())), sep="\n",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,8 @@ trains them, slimmed for shipping (no optimizer state), with their fixed points 
 import argparse
 from pathlib import Path
 
-from flipflop import runs
-from flipflop.reproduce_task import run_name, task_configs
-from flipflop.task_report import analyse_task_run
+from flipflop.experiments.primer import run_name, task_configs
+from flipflop.reports.analyse import analyse_run
 from flipflop.training import train
 
 from train_shipped import slim
@@ -27,7 +26,7 @@ def main() -> None:
         path = args.out / run_name(config)
         result = train(config, path, verbose=0)
         slim(path)
-        analysed = analyse_task_run(path, fixed_points=True)
+        analysed = analyse_run(path, fixed_points="missing")
         print(path, result.epochs_run, "epochs", result.metrics["heldout"],
               [(b["name"], b["value"], b["met"]) for b in analysed.evaluation["bars"]], sep="\n", flush=True)
 

@@ -1,7 +1,4 @@
-"""Training curves (loss, validation MSE and bit error per epoch) of several runs."""
-from flipflop.figures import save_figure, training_curves
-from flipflop.report import script_args
+"""Training curves of several runs, with the target each trained to."""
+from flipflop.reports.scripts import draw_by_stem
 
-args = script_args(__doc__)
-fig = training_curves([(a.label, a.run.history) for a in args.analyses])
-print(save_figure(fig, args.out / "training_curves", args.formats))
+draw_by_stem(["training_curves"], __doc__)

@@ -16,7 +16,7 @@ TINY_TASK = dict(n_bits=2, duration_ms=120.0, pulse_ms=5.0, first_onset_ms=(5.0,
 
 
 def tiny_config(**overrides):
-    from flipflop.tasks.flipflop import FlipFlopTask
+    from flipflop.tasks.flipflop.task import FlipFlopTask
     from flipflop.training import TrainConfig
 
     params = dict(cell="simplernn", units=32, batch_size=32, samples_per_epoch=512, epochs=12,

@@ -1,8 +1,12 @@
 """The task registry: every task the package trains, by name.
 
-Adding a task: write one module here with a :class:`~flipflop.tasks.base.Task` subclass,
-and add one entry to ``TASKS``. Configs store a task as its parameters plus ``"name"``;
-a config without a name (written before tasks were pluggable) is a flip-flop.
+A task is one folder here (or one module, for a small one): ``task.py`` holds the
+:class:`~flipflop.tasks.base.Task` subclass (the trial generator), ``analysis.py`` its
+analysis spec (:mod:`flipflop.tasks.spec`), and ``__init__.py`` imports the class. Adding a
+task is that folder, its import below and its name in ``TASKS``; :func:`register` adds a
+task defined elsewhere (a user's own) at run time. Configs store a task as its parameters
+plus ``"name"``; a config without a name (written before tasks were pluggable) is a
+flip-flop, the default task (the first in ``TASKS``).
 """
 from __future__ import annotations
 
@@ -14,14 +18,20 @@ from flipflop.tasks.match_category import MatchCategoryTask
 from flipflop.tasks.parametric_wm import ParametricWMTask
 from flipflop.tasks.perceptual_dm import PerceptualDMTask
 
-TASKS: dict[str, type[Task]] = {
-    FlipFlopTask.name: FlipFlopTask,
-    PerceptualDMTask.name: PerceptualDMTask,
-    ContextDMTask.name: ContextDMTask,
-    ParametricWMTask.name: ParametricWMTask,
-    MatchCategoryTask.name: MatchCategoryTask,
-}
-DEFAULT_TASK = FlipFlopTask.name
+TASKS: dict[str, type[Task]] = {cls.name: cls for cls in (
+    FlipFlopTask, PerceptualDMTask, ContextDMTask, ParametricWMTask, MatchCategoryTask)}
+DEFAULT_TASK = next(iter(TASKS))  # the paper's flip-flop
+
+
+def register(cls: type[Task]) -> type[Task]:
+    """Add task class ``cls`` (a :class:`Task` subclass with a ``name``) to ``TASKS``; a
+    name that another class holds is an error. Returns ``cls`` (usable as a decorator)."""
+    if not (isinstance(cls, type) and issubclass(cls, Task) and cls.name):
+        raise FlipFlopError(f"a task is a Task subclass with a name, got {cls!r}")
+    if TASKS.get(cls.name, cls) is not cls:
+        raise FlipFlopError(f"task name {cls.name!r} is already registered")
+    TASKS[cls.name] = cls
+    return cls
 
 
 def task_class(name: str) -> type[Task]:
@@ -45,4 +55,4 @@ def make_task(spec: "dict | Task | str | None" = None) -> Task:
 
 __all__ = ["TASKS", "DEFAULT_TASK", "Channel", "ContextDMTask", "FlipFlopTask", "MatchCategoryTask",
            "ParametricWMTask", "PerceptualDMTask", "Task", "Trials", "make_task", "masked_mse", "period_mask",
-           "sequential_periods", "task_class"]
+           "register", "sequential_periods", "task_class"]

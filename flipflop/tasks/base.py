@@ -13,6 +13,9 @@ see :func:`flipflop.errors.param`) plus:
 - ``analysis_series() -> Trials``: the noise-free inputs its analyses use (the 8-state
   series for the flip-flop, condition-averaged trials for the others).
 
+What a task's analyses measure and draw is declared apart, in the task's folder
+(:mod:`flipflop.tasks.spec`): the generator here needs no analysis code.
+
 Periods follow neurogym's ``add_period``: a task lays out consecutive named periods with
 :func:`sequential_periods`, and the resulting ``Trials.periods`` map each name to the
 ``[start, stop)`` steps of every trial, for figures and analyses to read.
@@ -44,11 +47,6 @@ class Trials(NamedTuple):
     conditions: dict  # name -> (samples,) per-trial label, or (samples, steps) per-step label
     periods: dict  # name -> int (samples, 2): [start, stop) steps of that period in each trial
 
-    @property
-    def states(self) -> np.ndarray:
-        """The per-step memory state of flip-flop trials (``conditions["state"]``)."""
-        return self.conditions["state"]
-
     def __len__(self) -> int:  # the number of trials, not of tuple fields
         return len(self.inputs)
 
@@ -72,8 +70,12 @@ class Task:
     metric: ClassVar[str] = "accuracy"
     period_names: ClassVar[tuple[str, ...]] = ()
     series_name: ClassVar[str] = "conditions"  # the key of ``analysis_series``' scores in metrics.json
+    series_label: ClassVar[str] = "condition-averaged"  # how messages name the analysis series
     # The training target reached on validation trials: (performance, masked MSE).
     default_target: ClassVar[tuple[float, float]] = (0.999, 0.02)
+    # Task parameters that a cell changes when none are given, by cell name (e.g. a
+    # continuous-time cell's coarser step): applied by :meth:`for_cell`.
+    cell_defaults: ClassVar[dict[str, dict]] = {}
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):  # lists from JSON become tuples (hashable, frozen)
@@ -141,6 +143,12 @@ class Task:
                 "inputs": [dataclasses.asdict(c) for c in task.input_channels()],
                 "outputs": [dataclasses.asdict(c) for c in task.output_channels()],
                 "periods": list(cls.period_names)}
+
+    @classmethod
+    def for_cell(cls, cell: str, given: dict) -> dict:
+        """The task parameters ``given``, with this task's ``cell_defaults`` for ``cell``
+        filled in where ``given`` leaves them out."""
+        return {**cls.cell_defaults.get(cell, {}), **given}
 
     def check_model(self, model) -> None:
         """Refuse a model whose input or output width differs from the task's channels."""

@@ -50,7 +50,8 @@ class DecisionTask(Task):
     response_period: ClassVar[str] = "decision"
     stimulus_periods: ClassVar[tuple[str, ...]] = ("stimulus",)
 
-    dt_ms: float = param(20.0, low=0, open_low=True, unit="ms", help="simulation step (the primer's 20 ms)")
+    dt_ms: float = param(20.0, low=0, open_low=True, unit="ms", help="simulation step (the primer's 20 ms)",
+                         flag="--dt-ms --dt")
     sigma: float = param(1.0, low=0, unit="sqrt(ms)",
                          help="input noise: std sigma / sqrt(dt_ms) per step on the stimulus channels during stimuli")
     grace_ms: float = param(100.0, low=0, unit="ms", help="after the go cue, the outputs are free (loss weight 0)")
@@ -238,3 +239,12 @@ def check_levels(name: str, levels: tuple[float, ...]) -> None:
 
 def _low(ms: float | tuple[float, float]) -> float:
     return ms[0] if isinstance(ms, tuple) else ms
+
+
+def zero_evidence(task: DecisionTask, u: np.ndarray) -> np.ndarray:
+    """Input ``u`` with every stimulus channel at 0.5, the zero-coherence value of the tasks
+    that encode evidence as 0.5 +- c/200 (perceptual and context DM): where Mante et al.
+    looked for the line attractor."""
+    u = np.array(u, np.float32, copy=True)
+    u[1:1 + len(task.stimulus_channels())] = 0.5
+    return u

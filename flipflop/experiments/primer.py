@@ -1,0 +1,52 @@
+"""The primer's experiment (Yang & Wang 2020, after Song et al. 2016), for every task but the
+paper's: a CTRNN of 100 units with Dale's law (80 % excitatory), tau = 100 ms, at the task's
+step (dt = 20 ms for the primer's tasks), trained with the fast recipe until the task's
+training target (``TARGETS``: the task's default, raised where the bars need more). The
+first run gets the fixed-point searches; its figures go into ``out/<task>``.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from flipflop.experiments.experiment import Experiment
+from flipflop.tasks import make_task
+from flipflop.training.config import TrainConfig
+
+PRIMER_UNITS = 100
+PRIMER_CELL = {"dale_ratio": 0.8, "tau_ms": 100.0}
+# Training targets (validation accuracy, masked MSE) where the task's default is not enough
+# for the bars: parametric WM and match-to-category stop at 0.97 rather than 0.95, so that the
+# fresh-trial accuracy (>= 0.95 over the pairs / away from the boundary) has a margin.
+TARGETS: dict[str, dict] = {"parametric_wm": dict(target_accuracy=0.97), "match_category": dict(target_accuracy=0.97)}
+# Per (task, cell) settings where the defaults miss a bar (measured, README "Tasks of the primer"):
+# a SimpleRNN on perceptual DM stopped at the target after 2 epochs with P(choice 1) at 0 %
+# coherence of 0.44 (seed 0), and 0.63 / 0.59 when trained longer at Muon 1e-3; at 3e-4 for 20
+# epochs (the 0.99 target is out of reach: the best validation MSE is kept) it is 0.48 (seed 0)
+# and 0.50 (seed 1). The zero-coherence bias is the last batches' drift: a smaller step removes it.
+CELL_SETTINGS: dict[tuple[str, str], dict] = {
+    ("perceptual_dm", "simplernn"): dict(learning_rate=3e-4, target_accuracy=0.99, epochs=20, patience=20)}
+# --quick: tiny networks and few trials, the whole pipeline as a smoke test.
+QUICK = dict(units=16, batch_size=32, samples_per_epoch=128, epochs=2, learning_rate=1e-2, val_samples=64)
+
+
+def task_configs(task: str, seeds: Sequence[int] = (0,), cell: str = "ctrnn", quick: bool = False,
+                 recipe: str | None = None, units: int | None = None) -> list[TrainConfig]:
+    """The training configs of ``task``'s realisations in the primer's setting."""
+    extra = dict(QUICK) if quick else dict(TARGETS.get(task, {}), units=PRIMER_UNITS,
+                                           **CELL_SETTINGS.get((task, cell), {}))
+    if units is not None:
+        extra["units"] = units
+    cell_kwargs = dict(PRIMER_CELL) if cell == "ctrnn" else {}
+    return [TrainConfig.from_recipe(recipe or "fast", cell=cell, seed=s, task=make_task(task).to_dict(),
+                                    cell_kwargs=cell_kwargs, **extra) for s in seeds]
+
+
+def run_name(config: TrainConfig, quick: bool = False) -> str:
+    """``<task>-ctrnn-dale-seed0`` for the primer's setting, else ``<task>-<cell>-<units>-seed0``."""
+    task = config.task["name"]
+    cell = ("ctrnn-dale" if config.cell == "ctrnn" and config.cell_kwargs.get("dale_ratio")
+            else f"{config.cell}-{config.units}")
+    return f"{'quick-' if quick else ''}{task}-{cell}-seed{config.seed}"
+
+
+PRIMER = Experiment("the primer's", task_configs, run_name, cell="ctrnn", seeds=(0,), fixed_points_for=1)

@@ -1,0 +1,114 @@
+"""``flipflop reproduce``: train a task's realisations, then draw its figures and REPORT.
+
+The task's experiment (:func:`flipflop.experiments.experiment_for`) says what to train: the
+paper's four SimpleRNN-400s for the flip-flop (with the paper's own network alongside when
+its checkpoint is found), the primer's Dale CTRNN for any other task. Runs that already
+finished in ``runs_dir`` are reused and interrupted ones resume, so the command can be
+stopped and started again at any point.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+from flipflop.errors import SEED, FlipFlopError, check_value
+from flipflop.experiments import EXPERIMENTS, experiment_for
+from flipflop.experiments.paper import PAPER_INITIAL, find_paper_checkpoint
+from flipflop.reports.driver import draw_figures
+from flipflop.runs import METRICS, ensure_writable_dir
+from flipflop.tasks import DEFAULT_TASK, task_class
+from flipflop.training import TrainConfig
+
+OUTPUT = Path("flipflop-out")  # the default output folder, in the working directory
+
+
+def check_seeds(seeds: Sequence[int]) -> list[int]:
+    """``seeds`` as a list of distinct seeds; an empty or bad list is a one-line error."""
+    seeds = list(seeds)
+    if not seeds:
+        raise FlipFlopError("--seeds is empty; give e.g. 0,1,2,3")
+    for s in seeds:
+        check_value("--seeds", s, SEED)
+    if len(set(seeds)) != len(seeds):
+        raise FlipFlopError(f"--seeds repeats a seed: {seeds}")
+    return seeds
+
+
+def train_all(configs: Sequence[TrainConfig], paths: Sequence[Path], log: Callable[[str], None] = print) -> dict:
+    """Train (or reuse, or resume) each config into its run directory, one after another,
+    saying so; returns the seconds each took, by run."""
+    from flipflop.training import train
+
+    timings = {}
+    for i, (config, path) in enumerate(zip(configs, paths), 1):
+        log(f"[{i}/{len(configs) + 1}] training {path} ({config.recipe} recipe)")
+        t = time.perf_counter()
+        result = train(config, path, verbose=1, log=lambda m: log(f"    {m}"))
+        what = "reusing the finished" if result.reused else "training"
+        timings[f"{what} {path.name} ({result.epochs_run} epochs)"] = time.perf_counter() - t
+        if not result.reached_target:
+            log(f"    warning: {path} stopped before reaching the target; its figures may be poor")
+    return timings
+
+
+def _reference_run(paper: str | Path | None, runs_dir: Path, log: Callable[[str], None]) -> Path | None:
+    """The paper's network, imported into ``runs_dir`` once, if its checkpoint is found."""
+    paper_file = find_paper_checkpoint(paper)
+    if paper_file is None:
+        log("the paper's checkpoint was not found (give --paper PATH; the README says where to get it): "
+            "the figures and REPORT have no paper row")
+        return None
+    reference = runs_dir / "paper-epoch20"
+    if not (reference / METRICS).is_file():
+        from flipflop.runs.legacy import import_legacy
+
+        initial = paper_file.parent / PAPER_INITIAL
+        import_legacy(paper_file, reference, initial=initial if initial.is_file() else None, force=True)
+    log(f"the paper's network: {paper_file} (imported into {reference})")
+    return reference
+
+
+def reproduce(task: str = DEFAULT_TASK, seeds: Sequence[int] | None = None, runs_dir: str | Path = OUTPUT / "runs",
+              out: str | Path = OUTPUT / "figures", formats: Sequence[str] = ("png",), cell: str | None = None,
+              quick: bool = False, recipe: str | None = None, reference: str | Path | None = None,
+              fixed_points: bool = True, paper: str | Path | None = None,
+              log: Callable[[str], None] = print) -> list[Path]:
+    """Train (or reuse) one run per seed in ``runs_dir``, then write the task's figures and
+    REPORT.md to ``out`` (``out/<task>`` for an experiment with a subfolder).
+
+    The paper's network joins every figure and table of the paper's experiment when its
+    checkpoint is found (:func:`~flipflop.experiments.paper.find_paper_checkpoint`, ``paper``;
+    ``reference`` names an imported run instead). Everything is validated before any
+    folder is created.
+    """
+    t0 = time.perf_counter()
+    task = task_class(task).name  # an unknown task is a one-line error
+    experiment = experiment_for(task)
+    if (paper is not None or reference is not None) and not experiment.reference:
+        with_reference = ", ".join(name for name, e in EXPERIMENTS.items() if e.reference)
+        raise FlipFlopError(f"--paper and --reference only apply to the experiments with a reference network "
+                            f"(--task {with_reference})")
+    configs = experiment.configs(task, check_seeds(experiment.seeds if seeds is None else seeds),
+                                 cell or experiment.cell, quick, recipe)  # validates cell and recipe
+    runs_dir, out = Path(runs_dir), Path(out) / task if experiment.subfolder else Path(out)
+    if experiment.reference and reference is None and not quick:
+        find_paper_checkpoint(paper)  # a missing --paper file is refused before any work
+    for folder in (runs_dir, out):
+        if folder.exists() and not folder.is_dir():
+            raise FlipFlopError(f"{folder} exists and is not a folder")
+    runs_dir, out = ensure_writable_dir(runs_dir), ensure_writable_dir(out)
+    if experiment.reference and reference is None and not quick:
+        reference = _reference_run(paper, runs_dir, log)
+    paths = [runs_dir / experiment.run_name(c, quick) for c in configs]
+    timings = train_all(configs, paths, log)
+    total = len(configs) + 1
+    log(f"[{total}/{total}] analyses, fixed points and figures into {out}")
+    t = time.perf_counter()
+    written = draw_figures(paths, out, formats, reference=reference, log=log, timings=timings,
+                           fixed_points="missing" if fixed_points else "never",
+                           fixed_points_for=experiment.fixed_points_for)
+    log(f"done in {time.perf_counter() - t0:.0f} s (figures {time.perf_counter() - t:.0f} s)")
+    log(f"runs: {runs_dir}")
+    log(f"figures and REPORT: {out / 'REPORT.md'}")
+    return written

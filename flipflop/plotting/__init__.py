@@ -1,0 +1,1 @@
+"""Figures of any network, as functions of arrays returning matplotlib Figures, and saving them (`io`)."""

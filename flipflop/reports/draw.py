@@ -1,0 +1,56 @@
+"""Drawing a task's figure set: the plan of figures from its spec, saved into one folder."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+from matplotlib.figure import Figure
+
+from flipflop.errors import FlipFlopError
+from flipflop.plotting.io import remove_stale, save_figure
+from flipflop.tasks.spec import FigureSpec, RunAnalysis
+
+Plan = list[tuple[str, Callable[[], "Figure | None"]]]
+
+
+def figure_plan(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None = None,
+                figures: Sequence[FigureSpec] | None = None) -> Plan:
+    """(file stem, figure maker) of every figure of the runs' task (or of ``figures``): "set"
+    figures once, "main" ones for the first run, "each" ones for every run, and the reference
+    run's where the figure takes one."""
+    if not analyses:
+        raise FlipFlopError("no runs to draw")
+    main = analyses[0]
+    plan: Plan = []
+    for f in main.spec.figures if figures is None else figures:
+        if f.scope == "set":
+            plan.append((f.stem, lambda f=f: f.draw(analyses, reference if f.reference else None)))
+            continue
+        runs_ = [main] if f.scope == "main" else list(analyses)
+        runs_ += [reference] if reference is not None and f.reference else []
+        plan += [(f"{f.stem}_{a.label}", lambda f=f, a=a: f.draw(a)) for a in runs_]
+    return plan
+
+
+def save_plan(plan: Plan, out: str | Path, formats: Sequence[str] = ("png",)) -> list[Path]:
+    """Make and save each figure of ``plan`` into ``out`` (one at a time, closed once saved);
+    a maker that returns None draws nothing. Returns the files written."""
+    written = []
+    for stem, make in plan:
+        fig = make()
+        if fig is not None:
+            written += save_figure(fig, Path(out) / stem, formats)
+    return written
+
+
+def draw(analyses: Sequence[RunAnalysis], out: str | Path, formats: Sequence[str] = ("png",),
+         reference: RunAnalysis | None = None, log: Callable[[str], None] = print) -> list[Path]:
+    """Every figure of the runs' task into ``out``; then the files of an earlier set of this
+    task's figures that this one did not rewrite (and its REPORT.md) are removed, so ``out``
+    holds one consistent set. Returns the files written."""
+    written = save_plan(figure_plan(analyses, reference), out, formats)
+    removed = remove_stale(out, [p.name for p in written], analyses[0].spec.stale_patterns())
+    log(f"wrote {len(written)} files to {out}")
+    if removed:
+        log(f"removed {len(removed)} files of an earlier figure set from {out}")
+    return written
