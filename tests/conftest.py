@@ -15,6 +15,36 @@ TINY_TASK = dict(n_bits=2, duration_ms=120.0, pulse_ms=5.0, first_onset_ms=(5.0,
                  second_gap_ms=20.0, third_gap_ms=20.0, jitter_ms=(1.0, 15.0), delay_ms=5.0)
 
 
+class StopAfter:
+    """A Keras callback that interrupts training (like Ctrl-C) at the end of epoch ``n``."""
+
+    def __new__(cls, n):
+        import keras
+
+        class _Stop(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch + 1 == n:
+                    raise KeyboardInterrupt
+
+        return _Stop()
+
+
+def simple_rnn(units: int, n_in: int, kernel, recurrent, bias=None, activation="tanh"):
+    """A SimpleRNN with the given weights and a 1-unit readout (for maps with known fixed points)."""
+    import keras
+    import numpy as np
+
+    model = keras.Sequential([
+        keras.Input((None, n_in)),
+        keras.layers.SimpleRNN(units, activation=activation, use_bias=bias is not None,
+                               return_sequences=True, name="recurrent"),
+        keras.layers.Dense(1, name="readout"),
+    ])
+    weights = [np.asarray(kernel, np.float32), np.asarray(recurrent, np.float32)]
+    model.get_layer("recurrent").set_weights(weights + ([np.asarray(bias, np.float32)] if bias is not None else []))
+    return model
+
+
 def tiny_config(**overrides):
     from flipflop.tasks.flipflop.task import FlipFlopTask
     from flipflop.training import TrainConfig
@@ -85,3 +115,45 @@ def keras2_checkpoint(tmp_path_factory):
     """A synthetic Keras 2 checkpoint with the paper's layout (16 units), and its arrays."""
     path = tmp_path_factory.mktemp("legacy") / "ff_3b_weights-synthetic.hdf5"
     return path, write_keras2_checkpoint(path)
+
+
+@pytest.fixture(scope="session")
+def quick(tmp_path_factory):
+    """`flipflop reproduce --quick`: 4 tiny realisations, fixed points, every figure, REPORT.md."""
+    from flipflop.cli import main
+
+    root = tmp_path_factory.mktemp("quick")
+    code = main(["reproduce", "--quick", "--runs", str(root / "runs"), "--out", str(root / "figs"),
+                 "--format", "png,pdf"])
+    return root, code
+
+
+PRIMER_TASKS = ("perceptual_dm", "context_dm", "parametric_wm", "match_category")
+# Short trials of each primer task, for tiny test networks.
+SHORT = {"perceptual_dm": dict(stimulus_ms=200.0), "context_dm": dict(fixation_ms=100.0, stimulus_ms=200.0),
+         "parametric_wm": dict(delay_ms=(200.0, 300.0), stimulus1_ms=200.0, stimulus2_ms=200.0),
+         "match_category": dict(sample_ms=200.0, test_ms=300.0, delay_ms=(100.0, 200.0), n_directions=4)}
+
+
+@pytest.fixture(scope="session")
+def tiny_task_runs(tmp_path_factory):
+    """One tiny Dale CTRNN (75 % excitatory) per primer task, trained one short epoch at dt 50 ms."""
+    from flipflop.tasks import make_task
+    from flipflop.training import TrainConfig, train
+
+    root, out = tmp_path_factory.mktemp("task-runs"), {}
+    for name in PRIMER_TASKS:
+        config = TrainConfig.from_recipe("fast", cell="ctrnn", units=12, epochs=1, samples_per_epoch=64,
+                                         val_samples=32, cell_kwargs={"dale_ratio": 0.75, "tau_ms": 100.0},
+                                         task={**make_task(name).to_dict(), **SHORT[name], "dt_ms": 50.0})
+        out[name] = train(config, root / name, verbose=0, log=lambda s: None).path
+    return out
+
+
+@pytest.fixture
+def small_specs(monkeypatch):
+    """Every task's analysis spec with 16 fixed-point starts and 200 fresh trials, for speed."""
+    from flipflop.reports import specs
+
+    full = specs._spec_of
+    monkeypatch.setattr(specs, "_spec_of", lambda cls: full(cls).replace(fixed_point_starts=16, evaluation_trials=200))

@@ -49,8 +49,8 @@ def test_nested_bars_draw_together_and_lines_go_above_them():
 
 
 def test_fixed_point_search_reports_iterations_and_points_left():
-    from flipflop.fixed_points import find_fixed_points
-    from tests.test_fixed_points import simple_rnn
+    from flipflop.dynamics.finder import find_fixed_points
+    from conftest import simple_rnn
 
     model = simple_rnn(1, 1, [[1.0]], [[2.0]])
     calls = []

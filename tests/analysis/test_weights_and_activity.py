@@ -1,15 +1,19 @@
-"""Tests of flipflop.analysis against numpy on tiny models and synthetic trajectories."""
+"""Tests of flipflop.analysis (weights, activity, comparison) against numpy on tiny models and synthetic data."""
 from __future__ import annotations
+
+import itertools
 
 import keras
 import numpy as np
 import pytest
 from scipy.stats import ortho_group
 
-from flipflop import analysis as A
+from flipflop.analysis import activity as Act
+from flipflop.analysis import compare as Cmp
+from flipflop.analysis import weights as W
 from flipflop.errors import FlipFlopError
+from flipflop.models import build as B
 from flipflop.models.build import build_model
-from flipflop.tasks.flipflop.task import memory_states
 
 
 def sorted_eig(values: np.ndarray) -> np.ndarray:
@@ -21,7 +25,7 @@ def sorted_eig(values: np.ndarray) -> np.ndarray:
 
 def test_spectrum_of_orthogonal_matrix_is_on_unit_circle():
     q = ortho_group.rvs(12, random_state=1)
-    s = A.spectrum(q)
+    s = W.spectrum(q)
     assert s.spectral_radius == pytest.approx(1.0, abs=1e-9)
     assert s.n_outside == 0 and s.n_total == 12
     np.testing.assert_allclose(sorted_eig(s.eigenvalues), sorted_eig(np.linalg.eigvals(q)), atol=1e-9)
@@ -30,39 +34,39 @@ def test_spectrum_of_orthogonal_matrix_is_on_unit_circle():
 
 def test_spectral_signature_of_orthogonal_and_scaled_orthogonal():
     q = ortho_group.rvs(20, random_state=3)
-    sig = A.spectral_signature(q)
+    sig = W.spectral_signature(q)
     assert sig["radius"] == pytest.approx(1.0, abs=1e-9) and sig["n_above"] == 0
     assert sig["median"] == pytest.approx(1.0, abs=1e-9) and sig["p10"] == pytest.approx(1.0, abs=1e-9)
     assert sig["std"] == pytest.approx(0.0, abs=1e-9)
-    scaled = A.spectral_signature(1.05 * q)
+    scaled = W.spectral_signature(1.05 * q)
     assert scaled["radius"] == pytest.approx(1.05) and scaled["median"] == pytest.approx(1.05)
     assert scaled["n_above"] == 20 and scaled["std"] == pytest.approx(0.0, abs=1e-9)
-    assert A.spectral_signature(0.9 * q)["n_above"] == 0
+    assert W.spectral_signature(0.9 * q)["n_above"] == 0
 
 
 def test_spectral_signature_finds_an_outlier_in_a_block_diagonal():
     q = ortho_group.rvs(9, random_state=4)
     m = np.zeros((10, 10))
     m[:9, :9], m[9, 9] = q, 1.5  # nine moduli at 1, one at 1.5
-    sig = A.spectral_signature(m)
+    sig = W.spectral_signature(m)
     assert sig["radius"] == pytest.approx(1.5) and sig["n_above"] == 1
     assert sig["median"] == pytest.approx(1.0) and sig["p10"] == pytest.approx(1.0)
     assert sig["std"] == pytest.approx(np.std([1.0] * 9 + [1.5]))
-    assert A.spectral_signature(m, tol=0.6)["n_above"] == 0
+    assert W.spectral_signature(m, tol=0.6)["n_above"] == 0
 
 
 def test_spectrum_counts_eigenvalues_outside_with_tolerance():
-    s = A.spectrum(np.diag([2.0, 0.5, 1.2]))
+    s = W.spectrum(np.diag([2.0, 0.5, 1.2]))
     assert s.spectral_radius == pytest.approx(2.0)
     assert (s.n_outside, s.n_total) == (2, 3)
     np.testing.assert_allclose(s.eigenvalues, [2.0, 1.2, 0.5])
-    assert A.spectrum(np.diag([1.005, 0.3])).n_outside == 0  # within the paper's 1.01
-    assert A.spectrum(np.diag([1.005, 0.3]), tol=0.0).n_outside == 1
+    assert W.spectrum(np.diag([1.005, 0.3])).n_outside == 0  # within the paper's 1.01
+    assert W.spectrum(np.diag([1.005, 0.3]), tol=0.0).n_outside == 1
     m = np.random.default_rng(0).normal(size=(9, 9))
-    np.testing.assert_allclose(sorted_eig(A.spectrum(m).eigenvalues), sorted_eig(np.linalg.eigvals(m)),
+    np.testing.assert_allclose(sorted_eig(W.spectrum(m).eigenvalues), sorted_eig(np.linalg.eigvals(m)),
                                atol=1e-9)
     with pytest.raises(FlipFlopError, match="square"):
-        A.spectrum(np.ones((2, 3)))
+        W.spectrum(np.ones((2, 3)))
 
 
 # ---------------------------------------------------------------- weights
@@ -75,11 +79,11 @@ def rnn():
 
 def test_recurrent_matrix_of_simplernn_is_the_stored_kernel(rnn):
     kernel = keras.ops.convert_to_numpy(rnn.get_layer("recurrent").cell.recurrent_kernel)
-    assert A.recurrent_layer(rnn) is rnn.get_layer("recurrent")
-    np.testing.assert_array_equal(A.recurrent_matrix(rnn), kernel)
-    assert list(A.gate_blocks(rnn)) == ["recurrent"]
+    assert B.recurrent_layer(rnn) is rnn.get_layer("recurrent")
+    np.testing.assert_array_equal(W.recurrent_matrix(rnn), kernel)
+    assert list(W.gate_blocks(rnn)) == ["recurrent"]
     with pytest.raises(FlipFlopError, match="recurrent"):
-        A.recurrent_matrix(rnn, gate="candidate")
+        W.recurrent_matrix(rnn, gate="candidate")
 
 
 @pytest.mark.parametrize("cell, gates, default", [
@@ -90,15 +94,15 @@ def test_gate_blocks_are_the_kernel_column_slices(cell, gates, default):
     units = 4
     model = build_model(cell, units, 3, seed=0)
     kernel = keras.ops.convert_to_numpy(model.get_layer("recurrent").cell.recurrent_kernel)
-    blocks = A.gate_blocks(model)
+    blocks = W.gate_blocks(model)
     assert list(blocks) == gates
     for k, name in enumerate(gates):
         assert blocks[name].shape == (units, units)
         np.testing.assert_array_equal(blocks[name], kernel[:, k * units:(k + 1) * units])
-        np.testing.assert_array_equal(A.recurrent_matrix(model, gate=name), blocks[name])
-    np.testing.assert_array_equal(A.recurrent_matrix(model), kernel[:, default * units:(default + 1) * units])
+        np.testing.assert_array_equal(W.recurrent_matrix(model, gate=name), blocks[name])
+    np.testing.assert_array_equal(W.recurrent_matrix(model), kernel[:, default * units:(default + 1) * units])
     with pytest.raises(FlipFlopError) as err:
-        A.recurrent_matrix(model, gate="bogus")
+        W.recurrent_matrix(model, gate="bogus")
     assert all(name in str(err.value) for name in gates)
 
 
@@ -113,16 +117,16 @@ def test_cell_with_effective_kernel_is_used_by_duck_typing():
     model = keras.Sequential([keras.Input((None, 2)), keras.layers.RNN(MaskedCell(4), return_sequences=True)])
     cell = model.layers[0].cell
     expected = keras.ops.convert_to_numpy(cell.recurrent_kernel) * np.triu(np.ones((4, 4)))
-    np.testing.assert_allclose(A.recurrent_matrix(model), expected)
-    assert not np.allclose(A.recurrent_matrix(model), keras.ops.convert_to_numpy(cell.recurrent_kernel))
+    np.testing.assert_allclose(W.recurrent_matrix(model), expected)
+    assert not np.allclose(W.recurrent_matrix(model), keras.ops.convert_to_numpy(cell.recurrent_kernel))
 
 
 def test_model_without_recurrent_layer_raises():
     model = keras.Sequential([keras.Input((None, 3)), keras.layers.Dense(3)])
     with pytest.raises(FlipFlopError, match="no recurrent layer"):
-        A.recurrent_matrix(model)
+        W.recurrent_matrix(model)
     with pytest.raises(FlipFlopError, match="no recurrent layer"):
-        A.hidden_states(model, np.zeros((1, 4, 3)))
+        Act.hidden_states(model, np.zeros((1, 4, 3)))
 
 
 # ---------------------------------------------------------------- activity
@@ -132,24 +136,24 @@ def test_hidden_states_and_outputs_match_numpy_forward_pass(rnn):
     x = np.random.default_rng(0).normal(size=(2, 7, 3)).astype("float32")
     cell = rnn.get_layer("recurrent").cell
     w_in = keras.ops.convert_to_numpy(cell.kernel).astype(float)
-    u = A.recurrent_matrix(rnn)
+    u = W.recurrent_matrix(rnn)
     h, expected = np.zeros((2, 5)), []
     for t in range(7):
         h = np.tanh(x[:, t] @ w_in + h @ u)  # paper SimpleRNN: no bias, h0 = 0
         expected.append(h)
     expected = np.stack(expected, axis=1)
-    hidden = A.hidden_states(rnn, x)
+    hidden = Act.hidden_states(rnn, x)
     assert hidden.shape == (2, 7, 5)
     np.testing.assert_allclose(hidden, expected, atol=1e-5)
     w_out, b_out = (keras.ops.convert_to_numpy(v) for v in rnn.get_layer("readout").weights)
-    np.testing.assert_allclose(A.outputs(rnn, x), expected @ w_out + b_out, atol=1e-5)
+    np.testing.assert_allclose(Act.outputs(rnn, x), expected @ w_out + b_out, atol=1e-5)
 
 
 def test_hidden_states_rejects_wrong_input_size(rnn):
     with pytest.raises(FlipFlopError, match="expects 3 input channels, got 2"):
-        A.hidden_states(rnn, np.zeros((1, 4, 2)))
+        Act.hidden_states(rnn, np.zeros((1, 4, 2)))
     with pytest.raises(FlipFlopError, match="inputs must be"):
-        A.outputs(rnn, np.zeros((4, 3)))
+        Act.outputs(rnn, np.zeros((4, 3)))
 
 
 # ---------------------------------------------------------------- projection
@@ -158,7 +162,7 @@ def test_hidden_states_rejects_wrong_input_size(rnn):
 def test_project_svd_is_uncentred_and_matches_numpy():
     rng = np.random.default_rng(2)
     activity = rng.normal(size=(4, 30, 10)) @ rng.normal(size=(10, 10)) + 3.0  # large mean
-    p = A.project(activity)
+    p = Act.project(activity)
     flat = activity.reshape(-1, 10)
     assert p.projected.shape == (4, 30, 3) and p.method == "svd"
     np.testing.assert_array_equal(p.mean, np.zeros(10))
@@ -173,7 +177,7 @@ def test_project_svd_is_uncentred_and_matches_numpy():
 def test_project_pca_is_centred_and_orthonormal():
     rng = np.random.default_rng(3)
     activity = rng.normal(size=(60, 8)) * np.arange(1, 9) + 5.0
-    p = A.project(activity, method="pca")
+    p = Act.project(activity, method="pca")
     np.testing.assert_allclose(p.mean, activity.mean(axis=0))
     np.testing.assert_allclose(p.components @ p.components.T, np.eye(3), atol=1e-10)
     np.testing.assert_allclose(p.projected.mean(axis=0), 0.0, atol=1e-10)
@@ -183,90 +187,13 @@ def test_project_pca_is_centred_and_orthonormal():
     np.testing.assert_allclose(np.abs(np.sum(vt[:3] * p.components, axis=1)), 1.0, atol=1e-8)
     np.testing.assert_allclose(p.variance_ratio, sv[:3] ** 2 / np.sum(sv ** 2))
     assert np.all(np.diff(p.variance_ratio) <= 0) and p.variance_ratio.sum() <= 1
-    assert not np.allclose(p.components, A.project(activity, method="svd").components)
+    assert not np.allclose(p.components, Act.project(activity, method="svd").components)
     with pytest.raises(FlipFlopError, match="svd, pca"):
-        A.project(activity, method="tsne")
+        Act.project(activity, method="tsne")
     with pytest.raises(FlipFlopError, match="n_components"):
-        A.project(activity, n_components=9)
+        Act.project(activity, n_components=9)
     with pytest.raises(FlipFlopError, match="coordinates"):
         p.transform(np.zeros((2, 7)))
-
-
-# ---------------------------------------------------------------- states and cube
-
-
-def test_cube_corners_follow_memory_state_convention():
-    corners = A.cube_corners(3)
-    np.testing.assert_array_equal(memory_states(corners.astype("float32")), np.arange(8))
-    assert corners[4].tolist() == [1, -1, -1]  # channel 0 is the most significant bit
-
-
-def test_resting_mask_and_centroids_skip_transients():
-    states = np.array([-1] * 3 + [2] * 10 + [5] * 10)
-    mask = A.resting_mask(states, settle_steps=3, lead_steps=2)
-    expected = np.zeros(23, bool)
-    expected[3 + 3:13 - 2] = True  # state 2 held >= 3 steps and >= 2 steps before its change
-    expected[13 + 3:] = True  # last state: the end of the series is no change
-    np.testing.assert_array_equal(mask, expected)
-    assert A.resting_mask(states, 0, 0).sum() == 20  # every labelled step
-    projected = np.arange(23.0)[:, None] * np.ones(3)
-    c = A.state_centroids(projected, states, 3, settle_steps=3, lead_steps=2)
-    assert c.shape == (8, 3)
-    np.testing.assert_allclose(c[2], np.mean(np.arange(6, 11)))
-    np.testing.assert_allclose(c[5], np.mean(np.arange(16, 23)))
-    assert np.isnan(np.delete(c, [2, 5], axis=0)).all()
-    # a 2-D batch: runs never cross samples
-    batch = A.resting_mask(np.stack([states, states[::-1]]), 3, 2)
-    np.testing.assert_array_equal(batch[0], expected)
-    with pytest.raises(FlipFlopError, match="do not match"):
-        A.state_centroids(projected[:-1], states, 3)
-
-
-def cube_trajectory(rng, linear, offset, noise=0.01, hold=40, visits=3):
-    """States held ``hold`` steps each, every state visited ``visits`` times in random order."""
-    order = np.concatenate([rng.permutation(8) for _ in range(visits)])
-    states = np.repeat(order, hold)
-    points = A.cube_corners(3)[states] @ linear.T + offset + noise * rng.normal(size=(len(states), 3))
-    return points, states
-
-
-def angles(vectors):
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    return np.degrees(np.arccos(np.clip(unit @ unit.T, -1, 1)))
-
-
-def test_cube_metrics_recover_an_affine_cube():
-    rng = np.random.default_rng(4)
-    linear = rng.normal(size=(3, 3))  # bit b moves along column b
-    points, states = cube_trajectory(rng, linear, np.array([1.0, -2.0, 0.5]))
-    m = A.cube_metrics(points, states, 3, settle_steps=5, lead_steps=5)
-    assert m.r2 > 0.999 and m.r2_adjusted > 0.999
-    np.testing.assert_allclose(m.bit_decoding, 1.0)
-    np.testing.assert_allclose(m.axes, linear.T, atol=0.01)
-    np.testing.assert_allclose(m.offset, [1.0, -2.0, 0.5], atol=0.01)
-    expected = angles(linear.T)
-    np.fill_diagonal(expected, 0)
-    np.testing.assert_allclose(m.axis_angles_deg, expected, atol=0.5)
-    np.testing.assert_allclose(m.edge_lengths, 2 * np.linalg.norm(linear, axis=0), rtol=0.01)
-    np.testing.assert_allclose(m.centroids, A.cube_corners(3) @ linear.T + m.offset, atol=0.01)
-
-
-def test_structureless_trajectory_gives_low_cube_fit():
-    r2, adjusted = [], []
-    for seed in range(10):
-        rng = np.random.default_rng(seed)
-        states = np.repeat(rng.integers(0, 8, 40), 10)
-        m = A.cube_metrics(rng.normal(size=(400, 3)), states, 3, settle_steps=0, lead_steps=0)
-        r2.append(m.r2)
-        adjusted.append(m.r2_adjusted)
-        assert m.r2 < 0.95 and np.all(m.bit_decoding < 0.8)
-    assert np.mean(r2) < 0.6 and np.mean(adjusted) < 0.3  # chance: 3/7 and 0
-
-
-def test_cube_metrics_need_enough_states():
-    states = np.repeat([0, 7, 3], 30)
-    with pytest.raises(FlipFlopError, match="only 3 of 8"):
-        A.cube_metrics(np.random.default_rng(0).normal(size=(90, 3)), states, 3, 0, 0)
 
 
 # ---------------------------------------------------------------- comparing networks
@@ -274,19 +201,19 @@ def test_cube_metrics_need_enough_states():
 
 def test_procrustes_distance_is_zero_for_a_moved_cube():
     rng = np.random.default_rng(5)
-    points, states = cube_trajectory(rng, rng.normal(size=(3, 3)), rng.normal(size=3))
-    cube = A.state_centroids(points, states, 3, 5, 5)
+    corners = np.array(list(itertools.product((-1.0, 1.0), repeat=3)))  # 8 corresponding points
+    cube = corners @ rng.normal(size=(3, 3)) + rng.normal(size=3)
     rotation = ortho_group.rvs(3, random_state=6)
     moved = 3.7 * cube @ rotation + np.array([10.0, -4.0, 2.0])
     mirrored = cube * np.array([-1.0, 1.0, 1.0])
-    assert A.procrustes_distance(cube, moved) < 1e-10
-    assert A.procrustes_distance(cube, mirrored) < 1e-10
+    assert Cmp.procrustes_distance(cube, moved) < 1e-10
+    assert Cmp.procrustes_distance(cube, mirrored) < 1e-10
     other = rng.normal(size=(8, 3))
-    d = A.procrustes_distance(cube, other)
-    assert 0.05 < d <= 1 and d == pytest.approx(A.procrustes_distance(other, cube))
+    d = Cmp.procrustes_distance(cube, other)
+    assert 0.05 < d <= 1 and d == pytest.approx(Cmp.procrustes_distance(other, cube))
     shuffled = cube[rng.permutation(8)]  # same points, states mislabelled
-    assert A.procrustes_distance(cube, shuffled) > 0.05
-    table = A.pairwise_procrustes([cube, moved, other])
+    assert Cmp.procrustes_distance(cube, shuffled) > 0.05
+    table = Cmp.pairwise_procrustes([cube, moved, other])
     assert table.shape == (3, 3)
     np.testing.assert_allclose(table, table.T)
     np.testing.assert_array_equal(np.diag(table), 0)
@@ -294,6 +221,6 @@ def test_procrustes_distance_is_zero_for_a_moved_cube():
     bad = cube.copy()
     bad[3] = np.nan
     with pytest.raises(FlipFlopError, match="NaN"):
-        A.procrustes_distance(cube, bad)
+        Cmp.procrustes_distance(cube, bad)
     with pytest.raises(FlipFlopError, match="equal shape"):
-        A.procrustes_distance(cube, cube[:4])
+        Cmp.procrustes_distance(cube, cube[:4])

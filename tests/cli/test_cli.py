@@ -103,7 +103,7 @@ def test_legacy_import_cli(capsys, tmp_path, paper_checkpoint):
 
 
 def test_import_is_quiet_and_bare_command_lists_commands(tmp_path):
-    code = "import flipflop.training, flipflop.fixed_points, flipflop.pipeline"
+    code = "import flipflop.training.loop, flipflop.dynamics.finder, flipflop.reports.analyse"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0 and proc.stderr == "" and proc.stdout == ""
     proc = subprocess.run([sys.executable, "-m", "flipflop.cli"], capture_output=True, text=True)

@@ -128,7 +128,7 @@ def _downgrade_to_format_1(path):
 
 
 def test_a_run_of_the_previous_release_loads_and_resumes(tmp_path):
-    from test_training import StopAfter
+    from conftest import StopAfter
 
     config = tiny_config(epochs=3, target_accuracy=1.0, target_mse=1e-9, patience=99)
     straight = train(config, tmp_path / "straight", verbose=0, log=lambda s: None)
@@ -150,3 +150,43 @@ def test_a_config_newer_than_the_package_is_refused(capsys, tiny_run, tmp_path):
     (path / runs.CONFIG).write_text(json.dumps({**config, "format": runs.CONFIG_FORMAT + 1}))
     code, _, err = run_cli(capsys, "inspect", path)
     assert code == 2 and "newer than this flipflop understands" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--task", "perceptual_dm", "--task-param", "stimulus_ms=-100"], "stimulus_ms"),
+    (["--task", "parametric_wm", "--task-param", "delay_ms=[900,500]"], "delay_ms"),
+    (["--task", "perceptual_dm", "--task-param", "coherences=[0,50,120]"], "coherences"),
+    (["--task", "context_dm", "--task-param", "coherences=[-5,50]"], "coherences"),
+    (["--task", "parametric_wm", "--task-param", "pairs_hz=[18,10,20,20]"], "f1 == f2"),
+    (["--task", "match_category", "--task-param", "test_ms=60"], "test_ms"),
+])
+def test_bad_task_parameters_are_one_line_exit_2(capsys, tmp_path, argv, message):
+    assert main(["train", "--out", str(tmp_path / "x"), "--quiet", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("flipflop: error:") and message in err and "\n" not in err
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--bits", "2", "--task-param", "n_bits=abc"], "--bits and --task-param n_bits=... both set n_bits; give one"),
+    (["--task", "context_dm", "--bits", "2"], "--bits only apply to --task flipflop"),
+    (["--task", "context_dm", "--duration-ms", "100"], "--duration-ms only apply to --task flipflop"),
+])
+def test_task_flags_are_generated_and_checked(capsys, tmp_path, argv, message):
+    assert main(["train", "--out", str(tmp_path / "x"), "--quiet", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flipflop: error:") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_cell_changes_the_tasks_default_step_only_where_none_is_given():
+    from flipflop.cli.commands import task_params
+    from flipflop.cli.parser import build_parser
+
+    def step(*argv):
+        args = build_parser().parse_args(["train", "--out", "x", *argv])
+        return task_params(args)["dt_ms"]
+
+    assert step("--cell", "ctrnn") == 10.0 and step() == 1.0  # the flip-flop's CTRNN step, else its own
+    assert step("--cell", "ctrnn", "--task-param", "dt_ms=5") == 5.0 and step("--cell", "ctrnn", "--dt", "2") == 2.0
+    assert step("--cell", "ctrnn", "--task", "context_dm") == 20.0  # the primer's task keeps its 20 ms

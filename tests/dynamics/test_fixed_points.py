@@ -6,25 +6,18 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import simple_rnn
 
 from flipflop.errors import FlipFlopError
-from flipflop.fixed_points import (
-    FixedPoints, classify, deduplicate, find_fixed_points, find_recurrent_layer, ideal_counts,
-    minimize_q, outlier_mask, q_values, recurrent_states, recurrent_step, refine_newton, step_function,
-)
+from flipflop.dynamics.finder import find_fixed_points
+from flipflop.dynamics.linear import EIG_CHUNK, classify, refine_newton
+from flipflop.dynamics.optimizer import minimize_q, q_values
+from flipflop.dynamics.points import deduplicate, nearest_distances, outlier_mask
+from flipflop.dynamics.result import FixedPoints
+from flipflop.dynamics.step import recurrent_states, recurrent_step, step_function
 from flipflop.models.build import build_model
-
-
-def simple_rnn(units: int, n_in: int, kernel, recurrent, bias=None, activation="tanh") -> keras.Sequential:
-    model = keras.Sequential([
-        keras.Input((None, n_in)),
-        keras.layers.SimpleRNN(units, activation=activation, use_bias=bias is not None,
-                               return_sequences=True, name="recurrent"),
-        keras.layers.Dense(1, name="readout"),
-    ])
-    weights = [np.asarray(kernel, np.float32), np.asarray(recurrent, np.float32)]
-    model.get_layer("recurrent").set_weights(weights + ([np.asarray(bias, np.float32)] if bias is not None else []))
-    return model
+from flipflop.models.build import recurrent_layer as find_recurrent_layer
+from flipflop.tasks.flipflop.analysis import ideal_counts
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +126,32 @@ def test_deduplicate_keeps_lowest_q_of_each_cluster():
     kept = deduplicate(points, q, tol=1e-2)
     assert kept.tolist() == [1, 3, 4]  # one per cluster, the lowest q, lowest q first
     assert len(deduplicate(points, q, tol=1e-5)) == 5
+    assert deduplicate(np.zeros((0, 2)), np.zeros(0), tol=1.0).tolist() == []
+
+
+def _greedy(points: np.ndarray, q: np.ndarray, tol: float) -> list[int]:
+    """The deduplication written out by brute force: keep the lowest q, drop its neighbours."""
+    kept: list[int] = []
+    for i in np.argsort(q, kind="stable"):
+        if not kept or np.min(np.linalg.norm(points[kept] - points[i], axis=1)) > tol:
+            kept.append(int(i))
+    return kept
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_tree_deduplication_and_distances_equal_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(20, 30))
+    points = centres[rng.integers(0, 20, 300)] + 1e-3 * rng.normal(size=(300, 30))  # clusters in 30-D
+    q = rng.random(300)
+    kept = deduplicate(points, q, tol=0.05)
+    assert kept.tolist() == _greedy(points, q, 0.05) and 15 <= len(kept) <= 20
+    reference = rng.normal(size=(200, 30))
+    brute = np.linalg.norm(points[:, None] - reference[None], axis=-1)
+    np.testing.assert_allclose(nearest_distances(points, reference), brute.min(axis=1), rtol=1e-12)
+    self_brute = np.linalg.norm(reference[:, None] - reference[None], axis=-1) + np.diag(np.full(200, np.inf))
+    np.testing.assert_allclose(nearest_distances(reference, reference, exclude_self=True), self_brute.min(axis=1),
+                               rtol=1e-12)
 
 
 def test_classify_counts_unstable_modes_and_picks_leading_vector():
@@ -152,8 +171,6 @@ def test_classify_counts_unstable_modes_and_picks_leading_vector():
 
 def test_classify_in_chunks_equals_one_matrix_at_a_time():
     """The memory-bounding chunks (EIG_CHUNK) change no number."""
-    from flipflop.fixed_points import EIG_CHUNK
-
     rng = np.random.default_rng(0)
     jacs = rng.normal(size=(2 * EIG_CHUNK + 3, 12, 12)) / np.sqrt(12) * 1.1
     chunked = classify(jacs)
@@ -169,11 +186,6 @@ def test_outlier_mask_uses_nearest_neighbour_spread():
     assert outlier_mask(points, grid, factor=5.0).tolist() == [False, True, True]
     assert outlier_mask(points, grid, factor=10.0).tolist() == [False, False, True]
     assert not outlier_mask(points, grid, factor=None).any()
-
-
-def test_ideal_counts_of_three_bit_system():
-    assert ideal_counts(3) == {0: 8, 1: 12, 2: 6, 3: 1}
-    assert sum(ideal_counts(3).values()) == 27
 
 
 # --- independent numpy check of the cell maps and of q ------------------------------------
@@ -261,10 +273,12 @@ def test_save_load_round_trip_and_summary(one_bit, tmp_path):
         np.testing.assert_array_equal(getattr(back, name), getattr(fps, name))
     assert (back.n_init, back.iterations, back.best_q, back.tol_q) == (fps.n_init, fps.iterations,
                                                                        fps.best_q, fps.tol_q)
-    text = back.summary()
-    assert "stable" in text and "3 unique" in text
+    text = back.summary(("ideal 1-bit", ideal_counts(1)))
+    assert "stable" in text and "3 unique" in text and "ideal 1-bit" in text
     lines = {line.split()[0] + line.split()[1]: line.split() for line in text.splitlines()[2:5]}
     assert lines["stable2"][1:] == ["2", "2"]  # found 2, ideal 1-bit 2
+    plain = [line.split() for line in back.summary().splitlines()]
+    assert ["stable", "2"] in plain and "ideal" not in back.summary()  # no ideal column without one
 
 
 def test_summary_compares_with_ideal_three_bit_system():
@@ -274,7 +288,7 @@ def test_summary_compares_with_ideal_three_bit_system():
                       jacobians=np.zeros((n, 2, 2)), eigenvalues=np.zeros((n, 2), complex), n_unstable=k,
                       unstable_vectors=np.zeros((n, 2)), input=np.zeros(3), n_init=64, iterations=10,
                       best_q=1e-12, tol_q=1e-10, slow_tol=1e-6, n_converged=60)
-    rows = [line.split() for line in fps.summary().splitlines()]
+    rows = [line.split() for line in fps.summary(("ideal 3-bit", ideal_counts(3))).splitlines()]
     assert ["stable", "8", "8"] in rows
     assert ["saddle,", "1", "unstable", "mode", "11", "12"] in rows
     assert ["saddle,", "2", "unstable", "modes", "6", "6"] in rows
@@ -313,7 +327,7 @@ def test_bad_inputs_are_reported(one_bit):
         find_fixed_points(model, initial_states=np.zeros((10, 2)))
     with pytest.raises(FlipFlopError, match="initial_states .* or inputs"):
         find_fixed_points(model)
-    with pytest.raises(FlipFlopError, match="inputs have 2 channels"):
+    with pytest.raises(FlipFlopError, match="model expects 1 input channels, got 2"):
         find_fixed_points(model, inputs=np.zeros((2, 5, 2)))
     with pytest.raises(FlipFlopError, match="tol_q"):
         find_fixed_points(model, initial_states=np.zeros((10, 1)), tol_q=0)

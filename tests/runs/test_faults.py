@@ -109,12 +109,12 @@ def test_fixed_points_numbers_are_checked_at_the_boundary(capsys, finished, argv
 
 
 def test_no_converged_point_names_only_cli_flags(capsys, finished, monkeypatch):
-    from flipflop import fixed_points
+    from flipflop.dynamics import finder
 
     def nothing(*args, **kwargs):
-        raise fixed_points.NoFixedPoint("no fixed point found ...; raise max_iters or tol_q, set refine_steps")
+        raise finder.NoFixedPoint("no fixed point found ...; raise max_iters or tol_q, set refine_steps")
 
-    monkeypatch.setattr(fixed_points, "find_fixed_points", nothing)
+    monkeypatch.setattr(finder, "find_fixed_points", nothing)
     code, _, err = cli(capsys, "fixed-points", finished, "--n-init", "4")
     assert one_line(code, err) and "--n-init" in err
     assert not any(word in err for word in ("max_iters", "tol_q", "refine_steps"))
@@ -176,7 +176,7 @@ def test_damaged_file_is_repaired_or_refused_in_one_line(capsys, reference, fini
 
 
 def test_damaged_fixed_points_are_refused_then_recomputed(capsys, finished, monkeypatch):
-    from flipflop.pipeline import analyse_run
+    from flipflop.reports.analyse import analyse_run
 
     (finished / runs.FIXED_POINTS).write_bytes(b"PK\x03\x04 not an npz")
     with pytest.raises(FlipFlopError, match="not a valid fixed-point file"):
@@ -226,7 +226,7 @@ def test_full_disk_keeps_the_last_epoch_and_resumes(capsys, reference, tmp_path,
 
 def test_killed_trainer_resumes_bit_for_bit(capsys, reference, tmp_path):
     out = tmp_path / "r"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.Popen([sys.executable, "-m", "flipflop.cli", *TRAIN, "--epochs", "2", "--out", str(out)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120

@@ -6,8 +6,9 @@ import pytest
 
 from flipflop import runs
 from flipflop import sweep as sw
+from flipflop.runs import sweeps
 from flipflop.cli import main
-from flipflop.errors import FlipFlopError
+from flipflop.errors import FlipFlopError, parse_ints
 
 from conftest import TINY_TASK
 
@@ -31,7 +32,7 @@ def ray_session():
 
 
 def test_grid_parsing_and_names():
-    assert sw.parse_ints("0-3,8,2", "--seeds") == (0, 1, 2, 3, 8)
+    assert parse_ints("0-3,8,2", "--seeds") == (0, 1, 2, 3, 8)
     assert sw.parse_setting("learning_rate=1e-3,3e-3") == ("learning_rate", (1e-3, 3e-3))
     assert sw.parse_setting("optimizer=adam,muon") == ("optimizer", ("adam", "muon"))
     assert sw.parse_setting("task.first_onset_ms=(5, 30)") == ("task.first_onset_ms", ((5, 30),))
@@ -44,7 +45,7 @@ def test_grid_parsing_and_names():
     assert (p.config.cell, p.config.seed, p.config.learning_rate, p.config.epochs) == ("gru", 1, 3e-3, 5)
     assert sw.Grid.from_dict(grid.to_dict()) == grid
     # the scheduled population sweep is a valid grid of 32 SimpleRNN-400 runs
-    pop = sw.points(sw.Grid(units=(400,), seeds=sw.parse_ints("0-31", "--seeds")))
+    pop = sw.points(sw.Grid(units=(400,), seeds=parse_ints("0-31", "--seeds")))
     assert [p.name for p in pop[:2]] == ["simplernn-400-seed0", "simplernn-400-seed1"] and len(pop) == 32
 
 
@@ -77,7 +78,7 @@ def test_a_different_grid_is_refused_unless_forced(tmp_path, capsys):
     assert main(["sweep", "--name", "s", "--root", str(tmp_path), "--local", "--units", "12"]) == 2
     assert "holds a different grid" in capsys.readouterr().err
     sw.open_sweep("s", tiny_grid(units=(12,)), tmp_path, force=True)
-    assert runs.read_json(tmp_path / "s" / sw.GRID_FILE)["grid"]["units"] == [12]
+    assert runs.read_json(tmp_path / "s" / sweeps.GRID_FILE)["grid"]["units"] == [12]
 
 
 def test_diverged_run_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
@@ -108,7 +109,7 @@ def test_local_sweep_finishes_reruns_as_noop_and_reports(tmp_path, capsys):
     assert main(args) == 0
     root = tmp_path / "tiny"
     for name in ("simplernn-8-seed0", "simplernn-16-seed0"):
-        assert runs.load_run(root / sw.RUNS_DIR / name).metrics["epochs_run"] == 2
+        assert runs.load_run(root / sweeps.RUNS_DIR / name).metrics["epochs_run"] == 2
     with open(root / "population.csv") as f:
         rows = list(csv.DictReader(f))
     assert [r["name"] for r in rows] == ["simplernn-8-seed0", "simplernn-16-seed0"]
@@ -121,11 +122,11 @@ def test_local_sweep_finishes_reruns_as_noop_and_reports(tmp_path, capsys):
     md = (root / "POPULATION.md").read_text()
     assert "spectral radius" in md and "over 1 seeds" in md and "Procrustes" in md
     assert (root / "population.png").stat().st_size > 0 and (root / "procrustes.png").stat().st_size > 0
-    before = {p: t for p, t in _mtimes(root / sw.RUNS_DIR).items() if p.name != "fixed_points.npz"}
+    before = {p: t for p, t in _mtimes(root / sweeps.RUNS_DIR).items() if p.name != "fixed_points.npz"}
     capsys.readouterr()
     assert main(args + ["--no-report"]) == 0  # the same command again: nothing trains
     assert "0 trained, 2 already finished" in capsys.readouterr().out
-    assert {p: t for p, t in _mtimes(root / sw.RUNS_DIR).items() if p in before} == before
+    assert {p: t for p, t in _mtimes(root / sweeps.RUNS_DIR).items() if p in before} == before
 
 
 def test_ray_sweep_finishes_and_rerun_is_noop(ray_session, tmp_path, capsys):
@@ -146,10 +147,10 @@ def test_ray_sweep_finishes_and_rerun_is_noop(ray_session, tmp_path, capsys):
     assert sorted(r["epoch"] for r in seen if r["status"] == "running") == [1, 1, 2, 2]
     assert {r["tf_threads"] for r in seen} == {1}
     assert sweep.results()["simplernn-8-seed0"]["status"] == "done"
-    before = _mtimes(tmp_path / "ray" / sw.RUNS_DIR)
+    before = _mtimes(tmp_path / "ray" / sweeps.RUNS_DIR)
     assert main(["sweep", "--name", "ray", "--root", str(tmp_path), *TINY, "--no-report"]) == 0
     assert "0 trained, 2 already finished" in capsys.readouterr().out
-    assert _mtimes(tmp_path / "ray" / sw.RUNS_DIR) == before
+    assert _mtimes(tmp_path / "ray" / sweeps.RUNS_DIR) == before
     # the population report's analyses as Ray tasks
     assert main(["sweep-report", "ray", "--root", str(tmp_path), "--no-fixed-points"]) == 0
     with open(tmp_path / "ray" / "population.csv") as f:

@@ -1,11 +1,11 @@
-"""Behavioural analyses recover what synthetic choices were built with."""
+"""Each task's behavioural analysis (its spec's ``behaviour`` and ``bars``) recovers what
+synthetic choices were built with."""
 import json
 
 import numpy as np
 import pytest
 
-from flipflop.behaviour import accuracy_by, behaviour, logistic_fit, psychometric
-from flipflop.errors import FlipFlopError
+from flipflop.reports.evaluate import evaluate_outputs
 from flipflop.tasks import ContextDMTask, FlipFlopTask, MatchCategoryTask, ParametricWMTask, PerceptualDMTask
 
 
@@ -23,22 +23,8 @@ def logistic_choices(rng, x, slope, bias):
     return (rng.random(len(x)) >= 1 / (1 + np.exp(-(slope * x + bias)))).astype(np.int64)
 
 
-def test_psychometric_fit_recovers_slope_and_bias():
-    rng = np.random.default_rng(0)
-    x = rng.choice([-51.2, -25.6, -12.8, -6.4, 0.0, 6.4, 12.8, 25.6, 51.2], size=20000)
-    chose_1 = logistic_choices(rng, x, 0.08, -0.4) == 0
-    fit = psychometric(x, chose_1)
-    assert fit["slope"] == pytest.approx(0.08, rel=0.08) and fit["bias"] == pytest.approx(-0.4, abs=0.06)
-    assert fit["pse"] == pytest.approx(5.0, abs=1.0) and fit["threshold"] == pytest.approx(np.log(3) / 0.08, rel=0.1)
-    assert len(fit["x"]) == 9 and sum(fit["n"]) == 20000
-    assert fit["p_choice1"][0] < 0.05 and fit["p_choice1"][-1] > 0.95
-    assert logistic_fit(x[:10], np.ones(10, bool)) == {"slopes": [None], "bias": None}  # nothing to fit
-
-
-def test_accuracy_by_groups():
-    rows = accuracy_by(np.array([1, 0, 1, 1], bool), np.array([1, 1, 2, 2]), np.array([0, 0, 0, 1]))
-    assert rows == [{"key": [1.0, 0.0], "accuracy": 0.5, "n": 2}, {"key": [2.0, 0.0], "accuracy": 1.0, "n": 1},
-                    {"key": [2.0, 1.0], "accuracy": 1.0, "n": 1}]
+def behaviour(task, outputs, trials):
+    return evaluate_outputs(task, outputs, trials)
 
 
 def test_perceptual_dm_psychometric_from_outputs():
@@ -101,8 +87,19 @@ def test_match_category_near_boundary_and_category_pairs():
     assert sum(r["n"] for r in cats) == 4000 and all(0 < r["accuracy"] < 1 for r in cats)
 
 
-def test_behaviour_of_a_task_without_one_is_an_error():
+def test_the_flip_flops_evaluation_is_its_score():
     task = FlipFlopTask(n_bits=1, duration_ms=50.0, first_onset_ms=(1.0, 5.0))
     trials = task.generate(2, seed=0)
-    with pytest.raises(FlipFlopError, match="no behavioural analysis for the flipflop task"):
-        behaviour(task, trials.targets, trials)
+    result = behaviour(task, trials.targets, trials)
+    assert result == {"task": "flipflop", "bit_accuracy": 1.0, "mse": 0.0}  # no behaviour, no bars beyond it
+
+
+def test_perfect_choices_meet_every_accuracy_bar_and_wrong_ones_none():
+    for cls in (PerceptualDMTask, ContextDMTask, ParametricWMTask, MatchCategoryTask):
+        task = cls()
+        trials = task.generate(2000, seed=7)
+        right = behaviour(task, outputs_choosing(trials, trials.conditions["choice"]), trials)["bars"]
+        wrong = behaviour(task, outputs_choosing(trials, 1 - trials.conditions["choice"]), trials)["bars"]
+        accuracy = [i for i, b in enumerate(right) if "accuracy" in b["name"]]
+        assert accuracy and all(right[i]["met"] and right[i]["value"] == 1.0 for i in accuracy), cls.name
+        assert not any(wrong[i]["met"] for i in accuracy) and all(wrong[i]["value"] == 0.0 for i in accuracy)

@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import tiny_config
+from conftest import StopAfter, tiny_config
 
 from flipflop import runs
 from flipflop.errors import FlipFlopError
@@ -41,20 +41,6 @@ def test_same_seed_gives_identical_weights_on_cpu(tmp_path):
     b = train(config, tmp_path / "b", verbose=0, log=lambda s: None)
     for x, y in zip(runs.load_model(a.path).get_weights(), runs.load_model(b.path).get_weights()):
         assert x.tobytes() == y.tobytes()
-
-
-class StopAfter:
-    """A Keras callback that interrupts training (like Ctrl-C) at the end of epoch ``n``."""
-
-    def __new__(cls, n):
-        import keras
-
-        class _Stop(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch, logs=None):
-                if epoch + 1 == n:
-                    raise KeyboardInterrupt
-
-        return _Stop()
 
 
 def test_interrupted_run_resumes_at_the_right_epoch(tmp_path):

@@ -1,0 +1,80 @@
+"""`flipflop reproduce`: the paper's experiment and the primer's, end to end on tiny networks."""
+import pytest
+
+from flipflop import runs
+from flipflop.cli import main
+
+
+def test_reproduce_quick_end_to_end(quick):
+    root, code = quick
+    assert code == 0
+    names = {p.name for p in (root / "figs").iterdir()}
+    for stem in ("fig1_model", "fig2_training_samples", "fig4_spectra", "fig6_cubes", "training_curves"):
+        assert f"{stem}.png" in names and f"{stem}.pdf" in names
+    labels = [f"quick-simplernn-24-seed{s}" for s in range(4)]
+    assert {f"fig3_connectivity_{labels[0]}.png", f"fig5_eight_states_{labels[0]}.png"} <= names
+    with_points = [a for a in labels if (root / "runs" / a / runs.FIXED_POINTS).is_file()]
+    assert with_points and labels[0] in with_points  # every run's search is cached; the main run found points
+    assert f"fig7_fixed_points_{labels[0]}.png" in names and f"fig8_linearised_{labels[0]}.pdf" in names
+    text = (root / "figs" / "REPORT.md").read_text()
+    assert "Procrustes" in text and text.count("| quick-simplernn-24-seed") >= 4
+    assert "## Fixed points at zero input" in text and f"| {labels[0]} |" in text
+    assert sorted(p.name for p in (root / "runs").iterdir()) == labels
+
+
+def test_reproduce_reuses_finished_runs(quick, capsys):
+    root, _ = quick
+    before = {p: p.stat().st_mtime_ns for p in (root / "runs").rglob("model.keras")}
+    assert main(["reproduce", "--quick", "--no-fixed-points", "--runs", str(root / "runs"),
+                 "--out", str(root / "figs2")]) == 0
+    assert "already finished" in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in (root / "runs").rglob("model.keras")} == before
+    assert "- reusing the finished quick-simplernn-24-seed0 (3 epochs):" in (root / "figs2" / "REPORT.md").read_text()
+
+
+def test_the_paper_trains_simplernns_to_the_shipped_target_and_other_cells_to_the_criterion():
+    from flipflop.experiments.paper import REALISATION, realisation_configs
+
+    rnn, gru = realisation_configs(seeds=[0])[0], realisation_configs(cell="gru", seeds=[0])[0]
+    table = REALISATION["simplernn"]
+    assert (rnn.recipe, rnn.target_accuracy, rnn.target_mse, rnn.learning_rate) == (
+        table["recipe"], table["target_accuracy"], table["target_mse"], 1e-3)
+    assert rnn.recipe == "faithful" and gru.recipe == "fast"
+    assert (gru.target_accuracy, gru.target_mse, gru.learning_rate) == (0.999, 0.02, 1e-2)
+    assert [c.seed for c in realisation_configs(seeds=(0, 1, 2, 3))] == [0, 1, 2, 3]
+
+
+def test_every_task_has_an_experiment():
+    from flipflop.experiments import PAPER, PRIMER, experiment_for
+    from flipflop.tasks import DEFAULT_TASK, TASKS
+
+    assert experiment_for(DEFAULT_TASK) is PAPER
+    assert all(experiment_for(name) is PRIMER for name in TASKS if name != DEFAULT_TASK)
+    (config,) = PRIMER.configs("parametric_wm", [3])
+    assert config.cell == "ctrnn" and config.cell_kwargs["dale_ratio"] == 0.8 and config.target_accuracy == 0.97
+    assert PRIMER.run_name(config, False) == "parametric_wm-ctrnn-dale-seed3"
+
+
+def test_reproduce_task_quick_writes_figures_and_report(capsys, tmp_path, small_specs):
+    assert main(["reproduce", "--task", "parametric_wm", "--quick", "--runs", str(tmp_path / "runs"),
+                 "--out", str(tmp_path / "fig")]) == 0
+    out = tmp_path / "fig" / "parametric_wm"
+    assert (out / "REPORT.md").is_file() and (out / "delay_line_attractor_quick-parametric_wm-ctrnn-dale-seed0.png").is_file()
+    config = runs.read_config(tmp_path / "runs" / "quick-parametric_wm-ctrnn-dale-seed0")
+    assert config["train"]["cell_kwargs"]["dale_ratio"] == 0.8 and config["train"]["cell_kwargs"]["tau_ms"] == 100
+    assert main(["reproduce", "--task", "nope", "--quick"]) == 2
+    assert "unknown task 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--task", "parametric_wm", "--paper", "x.hdf5"], "--paper and --reference only apply to"),
+    (["--seeds", "3-1"], "--seeds: empty range '3-1'"),
+    (["--seeds", "1,-2"], "--seeds: malformed item '-2'"),
+    (["--paper", "{tmp}/missing.hdf5"], "no paper checkpoint at"),
+])
+def test_reproduce_refuses_before_creating_anything(capsys, tmp_path, argv, message):
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    assert main(["reproduce", *argv, "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "out").exists()
