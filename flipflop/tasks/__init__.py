@@ -13,13 +13,14 @@ from __future__ import annotations
 from flipflop.errors import FlipFlopError
 from flipflop.tasks.base import Channel, Task, Trials, masked_mse, period_mask, sequential_periods
 from flipflop.tasks.context_dm import ContextDMTask
+from flipflop.tasks.delay_match_sample import DelayMatchSampleTask
 from flipflop.tasks.flipflop import FlipFlopTask
 from flipflop.tasks.match_category import MatchCategoryTask
 from flipflop.tasks.parametric_wm import ParametricWMTask
 from flipflop.tasks.perceptual_dm import PerceptualDMTask
 
 TASKS: dict[str, type[Task]] = {cls.name: cls for cls in (
-    FlipFlopTask, PerceptualDMTask, ContextDMTask, ParametricWMTask, MatchCategoryTask)}
+    FlipFlopTask, PerceptualDMTask, ContextDMTask, ParametricWMTask, MatchCategoryTask, DelayMatchSampleTask)}
 DEFAULT_TASK = next(iter(TASKS))  # the paper's flip-flop
 
 
