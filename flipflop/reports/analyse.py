@@ -49,10 +49,8 @@ def fixed_point_set(a: RunAnalysis, where: FixedPointInput, trial: int | None, u
     period's input, with each point's slow mode, the decoded variable and the states' speed."""
     n = a.hidden.shape[-1]
     held = np.zeros(a.task.n_inputs, np.float32) if u is None else u
-    if fps is None:
-        return FixedPointSet(where, trial, held, None, np.zeros((0, n)), np.zeros(0, bool))
-    points = fps.points[:, :n]
-    f = FixedPointSet(where, trial, held, fps, points, fps.n_unstable == 0)
+    points = np.zeros((0, n)) if fps is None else fps.points[:, :n]
+    f = FixedPointSet(where, trial, held, fps, points, np.zeros(0, bool) if fps is None else fps.n_unstable == 0)
     if where.period is None:
         return f
     if len(points):
@@ -114,7 +112,7 @@ def analyse_run(path: str | Path, label: str | None = None, fixed_points: FixedP
                     getattr(recurrent_layer(model).cell, "dale_signs", None), shown_gate(model), (w_out, b_out),
                     series, outs, hidden, states, {**run.metrics, task.series_name: task.score(outs, series)})
     if spec.fresh_evaluation:
-        a.evaluation = evaluate_model(model, task, spec=spec)
+        a.evaluation = evaluate_model(model, task, spec.evaluation_trials, spec=spec)
     a.fixed_points = fixed_point_sets(a, fixed_points, progress)
     if spec.analyse is not None:
         a.extras = spec.analyse(a)

@@ -185,7 +185,8 @@ class TaskAnalysis:
       ``{"name", "value", "rule", "met"}`` (:func:`flipflop.analysis.behaviour.bar`).
     - ``describe(evaluation) -> list[str]``: lines that ``flipflop evaluate`` prints about
       the behaviour.
-    - ``fresh_evaluation``: measure behaviour and bars on fresh trials for the REPORT.
+    - ``fresh_evaluation``: measure behaviour and bars on ``evaluation_trials`` fresh trials
+      (seed ``EVALUATION_SEED``) for the REPORT.
     - ``fixed_points``: the inputs to search at, or a function of the task giving them;
       ``fixed_point_starts`` starts per search; ``decoded``: the variable read at them
       (None: the series' ``choice``, else its first condition).
@@ -209,6 +210,7 @@ class TaskAnalysis:
     bars: Callable[..., list] | None = None
     describe: Callable[[dict], list] | None = None
     fresh_evaluation: bool = True
+    evaluation_trials: int = EVALUATION_TRIALS
     fixed_points: "tuple[FixedPointInput, ...] | Callable[[Task], tuple[FixedPointInput, ...]]" = ()
     fixed_point_starts: int = 256
     decoded: Decoded | None = None
