@@ -26,22 +26,23 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from flipflop import fixed_points as fp  # noqa: E402
+from flipflop.dynamics import finder, optimizer  # noqa: E402
+from flipflop.dynamics import step as step_map  # noqa: E402
 from flipflop.errors import FlipFlopError  # noqa: E402
-from flipflop.models import build_model  # noqa: E402
-from flipflop.tasks.flipflop import FlipFlopTask  # noqa: E402
+from flipflop.models.build import build_model  # noqa: E402
+from flipflop.tasks.flipflop.task import FlipFlopTask  # noqa: E402
 
 
-def per_point_eager(step: fp.RecurrentStep, h0: np.ndarray, u: np.ndarray, tol_q: float,
+def per_point_eager(step: step_map.RecurrentStep, h0: np.ndarray, u: np.ndarray, tol_q: float,
                     max_iters: int, learning_rate: float) -> tuple[np.ndarray, np.ndarray]:
     """One point at a time, one eager ``optim_iteration`` call per iteration."""
     iters, qs = [], []
     u_row = tf.constant(np.asarray(u, np.float32).reshape(1, -1))
     for row in h0:
-        state = fp.init_optim_state(row[None, :], learning_rate)
+        state = optimizer.init_optim_state(row[None, :], learning_rate)
         i = 0
         while i < max_iters and not float(state.best_q[0]) < tol_q:
-            state = fp.optim_iteration(step, u_row, state)
+            state = optimizer.optim_iteration(step, u_row, state)
             i += 1
         iters.append(i)
         qs.append(float(state.best_q[0]))
@@ -63,19 +64,19 @@ def main(argv: list[str] | None = None) -> None:
 
     import keras
     model = keras.models.load_model(args.model) if args.model else build_model()
-    step = fp.step_function(model)
+    step = step_map.step_function(model)
     task = FlipFlopTask(n_bits=step.n_input)
     print(f"model: {args.model or 'build_model() (untrained)'}, {type(step.layer).__name__}, "
           f"{step.n_state} state units; TF {tf.__version__}, {os.cpu_count()} CPU cores")
 
     t = time.perf_counter()
-    states = fp.recurrent_states(model, task.generate(args.trials, seed=args.seed).inputs)
+    states = step_map.recurrent_states(model, task.generate(args.trials, seed=args.seed).inputs)
     print(f"trajectories: {states.shape} states in {time.perf_counter() - t:.2f} s")
 
     common = dict(tol_q=args.tol_q, max_iters=args.max_iters, learning_rate=args.learning_rate)
     t = time.perf_counter()
     try:
-        result = fp.find_fixed_points(model, initial_states=states, n_init=args.n_init,
+        result = finder.find_fixed_points(model, initial_states=states, n_init=args.n_init,
                                       noise_std=args.noise_std, seed=args.seed, **common)
         outcome = None
     except FlipFlopError as exc:
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     print(result.summary() if result is not None else f"finder result: FlipFlopError: {outcome}")
 
     # The same initial states the finder drew (same seed, same draw).
-    _, h0 = fp.sample_states(states, args.n_init, args.noise_std, np.random.default_rng(args.seed))
+    _, h0 = finder.sample_states(states, args.n_init, args.noise_std, np.random.default_rng(args.seed))
     subset = h0[:args.per_point]
     u = np.zeros(step.n_input, np.float32)
 
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
 
     t = time.perf_counter()
     for row in subset:
-        fp.minimize_q(step, row[None, :], u, args.tol_q, args.max_iters, args.learning_rate)
+        optimizer.minimize_q(step, row[None, :], u, args.tol_q, args.max_iters, args.learning_rate)
     compiled = time.perf_counter() - t
     compiled_all = compiled / len(subset) * args.n_init
     print(f"per-point compiled (batch of 1) on {len(subset)} points: {compiled:.1f} s; "

@@ -51,7 +51,7 @@ RECIPES: dict[str, dict] = {
 
 
 def faithful(sig: dict) -> bool:
-    from flipflop.report import has_paper_signature
+    from flipflop.tasks.flipflop.analysis import has_paper_signature
 
     return has_paper_signature(sig)
 
@@ -62,9 +62,9 @@ def meets_bars(m: dict) -> bool:
 
 
 def make_model(settings: dict, seed: int):
-    from flipflop.models import build_model
-    from flipflop.optimizers import AnchoredMuon
-    from flipflop.models import IO_WEIGHT_PATTERNS
+    from flipflop.models.build import build_model
+    from flipflop.models.optimizers import AnchoredMuon
+    from flipflop.models.build import IO_WEIGHT_PATTERNS
 
     s = {**BASE, **settings}
     kind = s["optimizer"]
@@ -86,9 +86,9 @@ def run(name: str, settings: dict, seed: int, max_epochs: int, check_every: int,
     import keras
     import numpy as np
 
-    from flipflop.analysis import recurrent_matrix, spectral_signature
-    from flipflop.metrics import evaluate, score
-    from flipflop.tasks.flipflop import FlipFlopTask
+    from flipflop.analysis.weights import recurrent_matrix, spectral_signature
+    from flipflop.training.metrics import evaluate, score
+    from flipflop.tasks.flipflop.task import FlipFlopTask
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
@@ -145,10 +145,10 @@ def fmt_sig(s: dict) -> str:
 
 
 def paper_rows() -> list[dict]:
-    from flipflop.analysis import recurrent_matrix, spectral_signature
-    from flipflop.legacy import legacy_model
-    from flipflop.metrics import evaluate
-    from flipflop.tasks.flipflop import FlipFlopTask
+    from flipflop.analysis.weights import recurrent_matrix, spectral_signature
+    from flipflop.runs.legacy import legacy_model
+    from flipflop.training.metrics import evaluate
+    from flipflop.tasks.flipflop.task import FlipFlopTask
 
     rows = []
     for name, path in (("paper, epoch 20", PAPER), ("paper, epoch 1", PAPER_EPOCH1)):

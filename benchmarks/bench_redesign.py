@@ -1,11 +1,13 @@
-"""Before/after the task seam: same weights, same time per epoch (measured side by side).
+"""Before/after a redesign: same weights, same time per epoch (measured side by side).
 
 Trains the default SimpleRNN-400 seed 0 (fast recipe) for ``--epochs`` epochs with the
-package as it was before the redesign (git commit ``--before``, checked out into a temporary
+package as it was before a redesign (git commit ``--before``, checked out into a temporary
 worktree) and as it is now, alternating, each in a fresh process, and prints the seconds per
-epoch of both and whether the final weights are bit-identical.
+epoch of both and whether the final weights are bit-identical. ``--before 7acd445`` is the
+commit before the package was laid out in layers (one folder per task); ``ef8d46d`` the one
+before the task seam.
 
-    python benchmarks/bench_redesign.py [--epochs 3] [--repeats 2] [--before ef8d46d]
+    python benchmarks/bench_redesign.py [--epochs 3] [--repeats 2] [--before 7acd445]
 """
 from __future__ import annotations
 
@@ -50,7 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--before", default="ef8d46d", help="commit before the redesign")
+    parser.add_argument("--before", default="7acd445", help="commit before the redesign")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

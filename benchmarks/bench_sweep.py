@@ -33,6 +33,7 @@ import numpy as np  # noqa: E402
 
 from flipflop import runs  # noqa: E402
 from flipflop import sweep as sw  # noqa: E402
+from flipflop.runs import sweeps  # noqa: E402
 
 SMALL = (("epochs", (3,)), ("samples_per_epoch", (512,)), ("val_samples", (128,)), ("patience", (100,)),
          ("target_accuracy", (1.0,)), ("target_mse", (1e-9,)))  # every run trains all its epochs
@@ -107,7 +108,7 @@ def kill_a_worker(root: Path) -> dict:
 def kill_the_driver(root: Path) -> dict:
     """SIGKILL the sweep's driver (its own session: embedded Ray too) after a first epoch."""
     cmd = cli(root, "driver-kill", FAULT_SEEDS, "--cpus-per-trial", "1")
-    run_dirs = [root / "driver-kill" / sw.RUNS_DIR / p.name for p in sw.points(grid(FAULT_SEEDS))]
+    run_dirs = [root / "driver-kill" / sweeps.RUNS_DIR / p.name for p in sw.points(grid(FAULT_SEEDS))]
     proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t0 = time.perf_counter()
     while not any(epochs_in_history(d) for d in run_dirs if (d / runs.HISTORY).is_file()):
@@ -147,10 +148,10 @@ def cluster(root: Path) -> dict:
         seconds = time.perf_counter() - t0
     finally:
         c.shutdown()
-    run_dirs = [root / "cluster" / sw.RUNS_DIR / p.name for p in sw.points(grid(FAULT_SEEDS))]
+    run_dirs = [root / "cluster" / sweeps.RUNS_DIR / p.name for p in sw.points(grid(FAULT_SEEDS))]
     return {"rc": done.returncode, "seconds": seconds, "address": address,
             "last_line": done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-300:],
-            "tune_state": sorted(p.name for p in (storage / sw.TUNE_DIR).glob("experiment_state-*.json")),
+            "tune_state": sorted(p.name for p in (storage / sweeps.TUNE_DIR).glob("experiment_state-*.json")),
             "run_dirs": dict(zip(FAULT_SEEDS, run_dirs))}
 
 

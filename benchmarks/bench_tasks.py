@@ -40,14 +40,14 @@ def generation_seconds(name: str, n: int = 10_000, repeats: int = 5) -> tuple[fl
 
 
 def config_for(task: str, cell: str, units: int):
-    from flipflop.reproduce_task import task_configs
+    from flipflop.experiments.primer import task_configs
 
     (config,) = task_configs(task, [0], cell=cell, units=units)
     return config
 
 
 def train_and_evaluate(config, folder: Path) -> dict:
-    from flipflop.evaluation import evaluate_run
+    from flipflop.reports.evaluate import evaluate_run
     from flipflop.runs import read_history
     from flipflop.training import train
 

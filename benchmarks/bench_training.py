@@ -26,7 +26,7 @@ import numpy as np
 
 
 def generator_throughput(repeats: int = 5) -> dict:
-    from flipflop.tasks.flipflop import FlipFlopTask
+    from flipflop.tasks.flipflop.task import FlipFlopTask
 
     task = FlipFlopTask()
     task.generate(1000, 0)
@@ -48,8 +48,9 @@ def time_to_target(recipe: str, budget_s: float, check_every: int, seed: int) ->
     """Train ``recipe`` until the held-out target is met (or the budget runs out)."""
     import keras
 
-    from flipflop.metrics import bit_accuracy, mse
-    from flipflop.tasks.flipflop import FlipFlopTask
+    from flipflop.tasks.flipflop.task import bit_accuracy
+    from flipflop.training.metrics import mse
+    from flipflop.tasks.flipflop.task import FlipFlopTask
     from flipflop.training import TrainConfig, train
 
     val = FlipFlopTask().generate(512, seed=987_654)
