@@ -17,7 +17,7 @@ import numpy as np
 
 from flipflop.backend import keras
 
-from flipflop.errors import FlipFlopError
+from flipflop.errors import NON_NEGATIVE, Constraint, check_value
 
 ops = keras.ops
 
@@ -31,10 +31,8 @@ class AnchoredMuon(keras.optimizers.Muon):
     def __init__(self, *args, anchor_decay: float = 0.0, rank: int | None = None, power_iterations: int = 2,
                  probe_seed: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
-        if not anchor_decay >= 0:
-            raise FlipFlopError(f"anchor_decay must be >= 0, got {anchor_decay}")
-        if rank is not None and (isinstance(rank, bool) or not isinstance(rank, int) or rank < 1):
-            raise FlipFlopError(f"rank must be a positive integer or None, got {rank!r}")
+        check_value("anchor_decay", anchor_decay, NON_NEGATIVE)
+        check_value("rank", rank, Constraint("int", low=1, none=True))
         self.anchor_decay = float(anchor_decay)
         self.rank = rank
         self.power_iterations = int(power_iterations)

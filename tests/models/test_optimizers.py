@@ -90,7 +90,9 @@ def test_faithful_recipe_resolves_for_the_simplernn_only():
         TrainConfig.from_recipe("faithful", cell="gru")
 
 
-@pytest.mark.parametrize("kwargs", [dict(anchor_decay=-1.0), dict(rank=0), dict(rank=2.5)])
-def test_bad_settings_are_refused(kwargs):
-    with pytest.raises(FlipFlopError):
+@pytest.mark.parametrize("kwargs, message", [(dict(anchor_decay=-1.0), "anchor_decay must be >= 0, got -1"),
+                                             (dict(rank=0), "rank must be a positive integer, got 0"),
+                                             (dict(rank=2.5), "rank must be an integer, got 2.5")])
+def test_bad_settings_are_refused(kwargs, message):
+    with pytest.raises(FlipFlopError, match=message):
         AnchoredMuon(1e-3, **kwargs)
