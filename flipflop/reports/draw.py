@@ -46,10 +46,10 @@ def save_plan(plan: Plan, out: str | Path, formats: Sequence[str] = ("png",)) ->
 def draw(analyses: Sequence[RunAnalysis], out: str | Path, formats: Sequence[str] = ("png",),
          reference: RunAnalysis | None = None, log: Callable[[str], None] = print) -> list[Path]:
     """Every figure of the runs' task into ``out``; then the files of an earlier set of this
-    task's figures that this one did not rewrite (and its REPORT.md) are removed, so ``out``
-    holds one consistent set. Returns the files written."""
+    task's figures that this one did not rewrite are removed, so that ``out`` holds one
+    consistent set (its REPORT.md is the caller's to rewrite). Returns the files written."""
     written = save_plan(figure_plan(analyses, reference), out, formats)
-    removed = remove_stale(out, [p.name for p in written], analyses[0].spec.stale_patterns())
+    removed = remove_stale(out, [p.name for p in written] + ["REPORT.md"], analyses[0].spec.stale_patterns())
     log(f"wrote {len(written)} files to {out}")
     if removed:
         log(f"removed {len(removed)} files of an earlier figure set from {out}")

@@ -18,5 +18,5 @@ def match_accuracy(directions: Sequence[float], match: Sequence[float], non_matc
     ax.axhline(0.5, color="0.6", ls=":", lw=0.8, label="chance")
     ax.set_xticks(x, [f"{d:g}°" for d in directions], fontsize=8)
     ax.set(xlabel="sample direction", ylabel="accuracy", ylim=(0, 1.05), title=title)
-    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)  # clear of the bars
     return fig
