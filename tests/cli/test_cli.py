@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pytest
-from conftest import TINY_TASK
 
 from flipflop import runs
 from flipflop.cli import main

@@ -7,7 +7,7 @@ import pytest
 from conftest import tiny_config
 
 from flipflop import runs
-from flipflop.models.cells import CELLS, cell_spec
+from flipflop.models.cells import CELLS
 from flipflop.cli import main
 from flipflop.errors import FlipFlopError
 from flipflop.tasks import TASKS, make_task
