@@ -61,9 +61,8 @@ def cell_params(args: argparse.Namespace) -> dict:
 def cmd_train(args: argparse.Namespace) -> int:
     from flipflop.training import TrainConfig, TrainingDiverged, train
 
-    settings = {f.name: getattr(args, f.dest) for f in train_flags()}
-    config = TrainConfig.from_recipe(settings.pop("recipe") or "fast", cell=args.cell, task=task_params(args),
-                                     cell_kwargs=cell_params(args), **settings)
+    settings = {f.name: getattr(args, f.dest) for f in train_flags() if getattr(args, f.dest) is not None}
+    config = TrainConfig.from_recipe(cell=args.cell, task=task_params(args), cell_kwargs=cell_params(args), **settings)
     try:
         result = train(config, args.out, force=args.force, verbose=0 if args.quiet else 1)
     except TrainingDiverged as e:
