@@ -65,6 +65,13 @@ def imports(path: Path) -> set[str]:
 GRAPH = {name: imports(path) for name, path in MODULES.items()}
 
 
+def test_every_folder_is_a_package_that_setuptools_installs():
+    from setuptools import find_packages
+
+    folders = {module_name(p.parent / "__init__.py") for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts}
+    assert folders <= set(find_packages(str(ROOT), include=["flipflop*"]))  # a folder without __init__.py is left out
+
+
 def test_every_module_is_in_a_layer():
     assert len(MODULES) > 60 and all(rank(m) >= 0 for m in MODULES)
 
