@@ -20,11 +20,12 @@ MAX_ITERS = 5000  # Adam iterations per search (find_fixed_points' default)
 N_INIT = 1024  # starts of a search
 
 
-def period_input(task: Task, period: str, trial: int | None = 0) -> np.ndarray:
+def period_input(task: Task, period: str, trial: int | None = 0, series=None) -> np.ndarray:
     """The mean noise-free input during ``period`` of trial ``trial`` of the task's analysis
     series (``trial`` None: the mean over every trial of that period's mean input): the
-    constant input at which to look for that period's fixed points."""
-    series = task.analysis_series()
+    constant input at which to look for that period's fixed points. ``series``: the task's
+    analysis series when the caller has it already."""
+    series = task.analysis_series() if series is None else series
     if period not in series.periods:
         raise FlipFlopError(f"the {task.name} task has no period {period!r}; "
                             f"choose one of {', '.join(series.periods) or '(none)'}")

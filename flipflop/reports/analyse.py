@@ -22,24 +22,25 @@ from flipflop.errors import Constraint, FlipFlopError, validate_params
 from flipflop.models.build import recurrent_layer
 from flipflop.reports.evaluate import evaluate_model
 from flipflop.reports.specs import analysis_of
-from flipflop.tasks import Task
+from flipflop.tasks import Task, Trials
 from flipflop.tasks.default_analysis import decoded
 from flipflop.tasks.spec import FIXED_POINT_MODES, FixedPointInput, FixedPointMode, FixedPointSet, RunAnalysis
 
 MODE = Constraint("choice", choices=FIXED_POINT_MODES)
 
 
-def resolve_input(task: Task, where: FixedPointInput) -> tuple[int | None, np.ndarray | None]:
-    """(series trial, constant input) of a fixed-point input; the input is None for zero input."""
+def resolve_input(task: Task, series: Trials, where: FixedPointInput) -> tuple[int | None, np.ndarray | None]:
+    """(series trial, constant input) of a fixed-point input on the task's analysis
+    ``series``; the input is None for zero input."""
     if where.period is None:
         return None, None
     trial = None
     if where.trials is not None:
-        index = np.flatnonzero(where.trials(task.analysis_series().conditions))
+        index = np.flatnonzero(where.trials(series.conditions))
         if not len(index):
             raise FlipFlopError(f"the {task.name} analysis series has no trial for fixed points {where.tag!r}")
         trial = int(index[0])
-    u = period_input(task, where.period, trial)
+    u = period_input(task, where.period, trial, series)
     return trial, (where.adjust(task, u) if where.adjust is not None else u)
 
 
@@ -75,7 +76,7 @@ def fixed_point_sets(a: RunAnalysis, mode: FixedPointMode, progress: bool = Fals
     if mode == "never":
         return out
     for where in a.spec.inputs(a.task):
-        trial, u = resolve_input(a.task, where)
+        trial, u = resolve_input(a.task, a.series, where)
         cache = a.run.fixed_points_at(where.tag)
         if mode == "always" or (mode == "missing" and not cache.is_file()):
             try:
