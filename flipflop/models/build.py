@@ -25,6 +25,10 @@ from flipflop.models.recipes import FAITHFUL_ANCHOR_DECAY, OPTIMIZERS
 # ``exclude_layers`` takes the same regular expressions.
 IO_WEIGHT_PATTERNS = ("/readout/", "/kernel$")
 
+# A task's ``loss`` -> the Keras loss it compiles with (weighted per step by the task's mask).
+LOSSES = {"mse": lambda: "mse",
+          "cross_entropy": lambda: keras.losses.CategoricalCrossentropy(from_logits=True)}
+
 
 def is_io_weight(name: str) -> bool:
     """True for an input or readout weight (``IO_WEIGHT_PATTERNS``), as Muon matches them."""
@@ -62,7 +66,7 @@ def build_model(cell: str = "simplernn", units: int = 400, n_inputs: int = 3, n_
                 learning_rate: float = 1e-4, decay: float = 1e-4, clipnorm: float | None = None,
                 io_lr_multiplier: float = 1.0, optimizer: str = "adam", seed: int = 0,
                 readout_excitatory_only: bool = False, anchor_decay: float = FAITHFUL_ANCHOR_DECAY,
-                **cell_kwargs) -> keras.Sequential:
+                loss: str = "mse", **cell_kwargs) -> keras.Sequential:
     """A compiled RNN with ``n_inputs`` inputs and ``n_outputs`` linear outputs (default
     ``n_inputs``, as the flip-flop has): the registry's recurrent layer, then a ``Dense`` readout.
 
@@ -70,6 +74,7 @@ def build_model(cell: str = "simplernn", units: int = 400, n_inputs: int = 3, n_
     ``lr_t = learning_rate / (1 + decay * iteration)``; ``decay=0`` keeps it constant.
     ``optimizer`` is ``"adam"`` (the paper's) or ``"muon"`` (see ``compile_model``);
     ``io_lr_multiplier`` scales the steps of the input and readout weights.
+    ``loss`` is the task's (``LOSSES``: "mse", or "cross_entropy" on logit outputs).
     Extra keyword arguments are the cell's parameters (``flipflop.models.cells``; e.g. ``tau_ms``).
     ``readout_excitatory_only`` (``ctrnn`` with a ``dale_ratio`` only) reads out from the
     excitatory units alone: the readout rows of inhibitory units start and stay at zero.
@@ -108,14 +113,14 @@ def build_model(cell: str = "simplernn", units: int = 400, n_inputs: int = 3, n_
         kernel.assign(readout_constraint(kernel))
     if spec.after_build is not None:
         spec.after_build(model.get_layer("recurrent"))
-    compile_model(model, learning_rate, decay, clipnorm, io_lr_multiplier, optimizer, anchor_decay)
+    compile_model(model, learning_rate, decay, clipnorm, io_lr_multiplier, optimizer, anchor_decay, loss)
     return model
 
 
 def compile_model(model: keras.Model, learning_rate: float = 1e-4, decay: float = 1e-4,
                   clipnorm: float | None = None, io_lr_multiplier: float = 1.0, optimizer: str = "adam",
-                  anchor_decay: float = FAITHFUL_ANCHOR_DECAY) -> None:
-    """Compile with MSE and the paper's inverse-time decay, ``lr / (1 + decay * step)``.
+                  anchor_decay: float = FAITHFUL_ANCHOR_DECAY, loss: str = "mse") -> None:
+    """Compile with the task's loss (MSE unless ``loss`` says "cross_entropy") and the paper's inverse-time decay, ``lr / (1 + decay * step)``.
 
     ``"adam"``: Adam (``LayerwiseAdam``), as in the paper.
     ``"muon"``: ``keras.optimizers.Muon`` on the recurrent matrices: each step is the
@@ -140,7 +145,9 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-4, decay: float 
     else:
         opt = LayerwiseAdam(schedule, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clipnorm=clipnorm,
                             io_lr_multiplier=io_lr_multiplier)
-    model.compile(optimizer=opt, loss="mse", jit_compile=False)
+    if loss not in LOSSES:
+        raise FlipFlopError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+    model.compile(optimizer=opt, loss=LOSSES[loss](), jit_compile=False)
     model.optimizer.build(model.trainable_variables)  # so a saved untrained model reloads cleanly
 
 

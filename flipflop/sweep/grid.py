@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from flipflop.errors import FlipFlopError
-from flipflop.tasks import DEFAULT_TASK, make_task, task_class
+from flipflop.tasks import DEFAULT_TASK, expand_task_names, make_task, task_class
 from flipflop.training.config import TrainConfig
 
 # Grid axes given by their own flags; --set may not set them.
@@ -60,6 +60,7 @@ class Grid:
     settings: tuple[tuple[str, tuple], ...] = ()  # (parameter, values), in the order given
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "tasks", tuple(expand_task_names(self.tasks)))  # neurogym:all, globs
         for axis in ("cells", "units", "seeds", "recipes", "tasks"):
             if not getattr(self, axis):
                 raise FlipFlopError(f"the grid has no {axis}")
@@ -97,7 +98,7 @@ def point_name(params: dict, varying: Sequence[str] = ()) -> str:
     ``varying`` (those the grid gives several values), then ``seedS``: e.g.
     ``simplernn-400-seed3`` or ``gru-64-learning_rate=0.003-seed0``."""
     parts = [params["cell"], str(params["units"])]
-    parts += [str(params[k]) for k in ("recipe", "task") if k in varying]
+    parts += [_slug(params[k]) for k in ("recipe", "task") if k in varying]
     parts += [f"{k}={_slug(v)}" for k, v in params.items() if k not in AXES and k in varying]
     return "-".join(parts + [f"seed{params['seed']}"])
 

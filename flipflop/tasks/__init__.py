@@ -16,6 +16,7 @@ from flipflop.tasks.context_dm import ContextDMTask
 from flipflop.tasks.delay_match_sample import DelayMatchSampleTask
 from flipflop.tasks.flipflop import FlipFlopTask
 from flipflop.tasks.match_category import MatchCategoryTask
+from flipflop.tasks.neurogym import PREFIX as NEUROGYM
 from flipflop.tasks.parametric_wm import ParametricWMTask
 from flipflop.tasks.perceptual_dm import PerceptualDMTask
 
@@ -36,11 +37,32 @@ def register(cls: type[Task]) -> type[Task]:
 
 
 def task_class(name: str) -> type[Task]:
-    """The task class registered as ``name``; an unknown name is a one-line error."""
+    """The task class registered as ``name``, or NeuroGym's environment for ``neurogym:<EnvId>``
+    (the ``[neurogym]`` extra); an unknown name is a one-line error."""
+    if isinstance(name, str) and name.startswith(NEUROGYM):
+        from flipflop.tasks.neurogym.task import task_class as neurogym_task
+
+        return neurogym_task(name[len(NEUROGYM):])
     try:
         return TASKS[name]
     except (KeyError, TypeError):
         raise FlipFlopError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}") from None
+
+
+def expand_task_names(names: "list[str] | tuple[str, ...]") -> list[str]:
+    """Task names with ``neurogym:all`` and globs (``neurogym:yang19.*``) expanded into the
+    environments they name, those a supervised loss can train (the others are listed, with
+    why, by :func:`flipflop.tasks.neurogym.table.refused`)."""
+    out: list[str] = []
+    for name in names:
+        if isinstance(name, str) and name.startswith(NEUROGYM):
+            from flipflop.tasks.neurogym.envs import expand, unsupported
+
+            ids = expand(name)
+            out += [NEUROGYM + e for e in ids if len(ids) == 1 or unsupported(e) is None]
+        else:
+            out.append(name)
+    return out
 
 
 def make_task(spec: "dict | Task | str | None" = None) -> Task:
@@ -55,5 +77,5 @@ def make_task(spec: "dict | Task | str | None" = None) -> Task:
 
 
 __all__ = ["TASKS", "DEFAULT_TASK", "Channel", "ContextDMTask", "FlipFlopTask", "MatchCategoryTask",
-           "ParametricWMTask", "PerceptualDMTask", "Task", "Trials", "make_task", "masked_mse", "period_mask",
+           "ParametricWMTask", "PerceptualDMTask", "Task", "Trials", "expand_task_names", "make_task", "masked_mse", "period_mask",
            "register", "sequential_periods", "task_class"]

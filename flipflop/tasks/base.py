@@ -68,6 +68,9 @@ class Task:
 
     name: ClassVar[str] = ""
     metric: ClassVar[str] = "accuracy"
+    # The training loss: "mse" (the mask-weighted MSE of the outputs against the targets) or
+    # "cross_entropy" (the outputs are logits; the targets one-hot; weighted by the mask).
+    loss: ClassVar[str] = "mse"
     period_names: ClassVar[tuple[str, ...]] = ()
     series_name: ClassVar[str] = "conditions"  # the key of ``analysis_series``' scores in metrics.json
     series_label: ClassVar[str] = "condition-averaged"  # how messages name the analysis series

@@ -1,7 +1,8 @@
 """Training into a run directory: one ``model.fit``, seeded, resumable, stopped on a target.
 
 Epoch ``e`` sees data that depends only on ``(seed, e)`` (:class:`~flipflop.training.data.EpochData`).
-The loss is the MSE weighted by the task's loss mask (Keras ``sample_weight``). Callbacks
+The loss is the task's (``Task.loss``: MSE, or cross-entropy on logits) weighted by its loss
+mask (Keras ``sample_weight``). Callbacks
 (:mod:`flipflop.training.callbacks`) do the rest: ``keras.callbacks.TerminateOnNaN`` stops
 on a NaN loss (the last good model is kept), :class:`TaskValidation` scores the task's own
 measure, :class:`RunRecorder` commits each epoch to disk and stops at the target. The run
@@ -76,7 +77,8 @@ def _train_locked(config: TrainConfig, out: Path, force: bool, verbose: int, cal
         model = build_model(config.cell, config.units, task.n_inputs, task.n_outputs,
                             learning_rate=config.learning_rate, decay=config.decay, clipnorm=config.clipnorm,
                             io_lr_multiplier=config.io_lr_multiplier, optimizer=config.optimizer,
-                            seed=config.seed, anchor_decay=config.anchor_decay, **config.cell_kwargs)
+                            seed=config.seed, anchor_decay=config.anchor_decay, loss=task.loss,
+                            **config.cell_kwargs)
         runs.write_config(out, {"source": "trained", "cell": config.cell, "units": config.units,
                                 "task": task.name, "n_inputs": task.n_inputs, "n_outputs": task.n_outputs,
                                 "n_params": model.count_params(), "train": config.to_dict(),
