@@ -79,9 +79,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_tasks(args: argparse.Namespace) -> int:
     from flipflop.tasks import TASKS
 
+    from flipflop.tasks.neurogym import catalog
+
     described = [cls.describe() for cls in TASKS.values()]
+    gym = catalog.describe_all() if catalog.installed() else []
     if args.json:
-        print(json.dumps(described, indent=2))
+        print(json.dumps(described + gym, indent=2, default=str))
         return 0
     for d in described:
         print(f"{d['name']}: {d['summary']}  (performance: {d['metric']})")
@@ -93,6 +96,8 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         if d["periods"]:
             print(f"  periods: {', '.join(d['periods'])}")
         print()
+    print("\n".join(line for d in gym for line in catalog.lines(d)) if gym else
+          f"neurogym:<EnvId>: NeuroGym's environments, once installed ({catalog.envs.EXTRA_HINT})")
     return 0
 
 

@@ -1,0 +1,164 @@
+"""NeuroGym's environments as tasks (``neurogym:<EnvId>``): seeded trials for every environment
+of the registry, the refusals, both performance rules, and train -> evaluate -> fixed-points
+-> figures through the command line for four environments of different kinds."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("neurogym", reason="the [neurogym] extra is not installed")
+
+from flipflop import runs  # noqa: E402
+from flipflop.cli import main  # noqa: E402
+from flipflop.errors import FlipFlopError  # noqa: E402
+from flipflop.tasks import expand_task_names, make_task, task_class  # noqa: E402
+from flipflop.tasks.neurogym import envs  # noqa: E402
+
+def ng(env_id):
+    return task_class(envs.PREFIX + env_id)
+
+
+REFUSED = {"AnnubesEnv-v0": "failed to build", "Bandit-v0": "not a supervised", "DawTwoStep-v0": "not a supervised",
+           "EconomicDecisionMaking-v0": "not a supervised", "Null-v0": "not a supervised",
+           "ReachingDelayResponse-v0": "continuous action space", "SpatialSuppressMotion-v0": "continuous action space",
+           "Reaching1D-v0": "not an action", "Reaching1DWithSelfDistraction-v0": "not an action"}
+
+
+def test_the_registry_has_the_52_environments():
+    ids = envs.env_ids()
+    assert len(ids) == 52 and len(set(ids)) == 52
+    assert sum(i.startswith("yang19.") for i in ids) == 20 and "PerceptualDecisionMaking-v0" in ids
+    trainable = expand_task_names(["neurogym:all"])
+    assert len(trainable) == 52 - len(REFUSED) and not {envs.PREFIX + r for r in REFUSED} & set(trainable)
+    assert expand_task_names(["neurogym:yang19.dm*", "context_dm"]) == [
+        "neurogym:yang19.dm1-v0", "neurogym:yang19.dm2-v0", "neurogym:yang19.dmc-v0", "neurogym:yang19.dms-v0",
+        "context_dm"]
+
+
+@pytest.mark.parametrize("env_id", sorted(set(envs.env_ids()) - set(REFUSED)))
+def test_trials_are_a_function_of_the_seed(env_id):
+    task = ng(env_id)()
+    a, b, c = task.generate(6, [3, 1]), task.generate(6, [3, 1]), task.generate(6, [4, 1])
+    for x, y in zip((a.inputs, a.targets, a.mask), (b.inputs, b.targets, b.mask)):
+        np.testing.assert_array_equal(x, y)
+    assert a.conditions.keys() == b.conditions.keys()
+    assert all(np.array_equal(a.conditions[k], b.conditions[k]) for k in a.conditions)
+    assert all(np.array_equal(a.periods[k], b.periods[k]) for k in a.periods)
+    same_shape = a.inputs.shape == c.inputs.shape
+    assert not (same_shape and np.array_equal(a.inputs, c.inputs) and np.array_equal(a.targets, c.targets))
+    # targets one-hot on the ground truth; the perfect answer scores 1 by our rule
+    assert np.all(a.targets.sum(-1) == 1) and task.n_outputs == a.targets.shape[-1]
+    assert task.score(a.targets * 20.0, a)["accuracy"] == 1.0
+
+
+@pytest.mark.parametrize("env_id,words", sorted(REFUSED.items()))
+def test_an_untrainable_environment_is_refused_with_its_reason(env_id, words):
+    with pytest.raises(FlipFlopError, match=words):
+        make_task(envs.PREFIX + env_id)
+
+
+def test_neurogyms_rule_and_ours_on_known_actions():
+    task = ng("PerceptualDecisionMaking-v0")()
+    trials = task.generate(40, 5)
+    perfect = trials.targets * 20.0
+    scores = task.score(perfect, trials)
+    assert scores["neurogym_performance"] == 1.0 and scores["accuracy"] == 1.0
+    fixate = np.zeros_like(perfect)
+    fixate[..., 0] = 20.0  # never answers: neurogym scores 0; ours reads the choice probabilities, at chance
+    assert task.score(fixate, trials)["neurogym_performance"] == 0.0
+    wrong = perfect[..., [0, 2, 1]]  # the other choice at the decision step
+    assert task.score(wrong, trials)["neurogym_performance"] == 0.0 and task.score(wrong, trials)["accuracy"] == 0.0
+    early = perfect.copy()
+    early[:, 0, 1] = 40.0  # a choice during fixation: a break by our rule, free by neurogym's (no abort)
+    s = task.score(early, trials)
+    assert s["fixation_breaks"] == 1.0 and s["accuracy"] == 0.0 and s["neurogym_performance"] == 1.0
+    subset = trials.subset(np.arange(3, 40, 4))  # replay finds each trial again by its batch seed and index
+    assert task.score(perfect[3::4], subset)["neurogym_performance"] == 1.0
+
+
+def test_chance_and_the_ideal_observer():
+    chance, ideal = ng("PerceptualDecisionMaking-v0")().levels()
+    assert 0.45 < chance < 0.55 and 0.85 < ideal < 0.95  # 1/5 of trials at zero coherence
+    assert ng("DelayMatchSample-v0")().levels()[1] is None
+    ring = ng("yang19.go-v0")().levels()[0]
+    assert ring < 0.15  # 16 directions
+
+
+def test_parameters_are_validated_in_one_line():
+    cls = ng("PerceptualDecisionMaking-v0")
+    task = cls.from_dict({"sigma": 0.5, "timing.stimulus": 500, "response_weight": 5})
+    assert task.kwargs == {"sigma": 0.5} and task.timing == {"stimulus": 500} and task.response_weight == 5
+    assert make_task(task.to_dict()) == task and task.generate(2, 0).inputs.shape[1] == 7  # 100 + 500 + 100 ms
+    for bad, words in (({"sigmaa": 1}, "no parameter 'sigmaa'"), ({"timing.stim": 5}, "no period 'stim'"),
+                       ({"timing.stimulus": -5}, "duration in ms"), ({"cohs": ["x"]}, "failed to make a trial")):
+        with pytest.raises(FlipFlopError, match=words):
+            cls.from_dict(bad)
+    with pytest.raises(FlipFlopError, match="did you mean neurogym:PerceptualDecisionMaking-v0"):
+        task_class("neurogym:PerceptualDecisionMaking-v1")
+
+
+def test_refusals_through_the_command_line(tmp_path, capsys):
+    for task, words in (("neurogym:PerceptualDecisonMaking-v0", "did you mean"),
+                        ("neurogym:Bandit-v0", "not a supervised environment"),
+                        ("neurogym:ReachingDelayResponse-v0", "continuous action space"),
+                        ("neurogym:AnnubesEnv-v0", "AnnubesEnv-v0 failed to build")):
+        assert main(["train", "--task", task, "--out", str(tmp_path / "r")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("flipflop: error:") and words in err and "\n" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_missing_extra_is_named(tmp_path):
+    code = ("import sys; sys.modules['neurogym'] = None\n"
+            "from flipflop.cli import main\n"
+            f"sys.exit(main(['train', '--task', 'neurogym:PerceptualDecisionMaking-v0', '--out', {str(tmp_path / 'r')!r}]))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "flipflop[neurogym]" in p.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_tasks_lists_the_environments(capsys):
+    assert main(["tasks", "--json"]) == 0
+    listed = {d["name"]: d for d in json.loads(capsys.readouterr().out)}
+    pdm = listed["neurogym:PerceptualDecisionMaking-v0"]
+    assert pdm["dt_ms"] == 100 and pdm["timing_ms"]["stimulus"] == 2000
+    assert [c["name"] for c in pdm["inputs"]] == ["fixation", "stimulus 1", "stimulus 2"]
+    assert [c["name"] for c in pdm["outputs"]] == ["fixation", "choice 1", "choice 2"]
+    assert not listed["neurogym:Bandit-v0"]["supported"] and "perceptual_dm" in listed
+    assert sum(n.startswith("neurogym:") for n in listed) == 52
+
+
+# Short trials so that a 1-epoch tiny network runs in seconds: one of each kind.
+KINDS = {"PerceptualDecisionMaking-v0": ["--task-param", "timing.stimulus=500"],  # perceptual, no go cue
+         "DelayComparison-v0": ["--task-param", "timing.delay=300"],  # memory
+         "ContextDecisionMaking-v0": ["--task-param", "timing.delay=200"],  # context
+         "DelayMatchSample-v0": ["--task-param", "timing.delay=300", "--task-param", "timing.decision=300"]}  # match
+
+
+@pytest.mark.parametrize("env_id", list(KINDS))
+def test_train_evaluate_fixed_points_and_figures(env_id, tmp_path, capsys, small_specs):
+    out = tmp_path / "run"
+    assert main(["train", "--task", f"neurogym:{env_id}", "--cell", "gru", "--units", "8", "--epochs", "1",
+                 "--samples-per-epoch", "64", "--val-samples", "32", "--out", str(out), "--quiet", *KINDS[env_id]]) == 0
+    config = runs.read_config(out)
+    assert config["task"] == f"neurogym:{env_id}" and config["train"]["task"]["name"] == config["task"]
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--trials", "64", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert 0 <= result["neurogym_performance"] <= 1 and 0 <= result["accuracy"] <= 1
+    assert result["chance"] > 0 and "choice" in result["by_condition"]
+    spans = make_task(config["train"]["task"]).analysis_series().periods
+    period = max(spans, key=lambda p: np.mean(spans[p][:, 1] - spans[p][:, 0]))  # the longest
+    assert main(["fixed-points", str(out), "--period", period, "--n-init", "16"]) == 0
+    assert (out / runs.FIXED_POINTS).is_file()
+    figs = tmp_path / "figs"
+    assert main(["figures", "--runs", str(out), "--out", str(figs), "--fixed-points"]) == 0
+    drawn = {p.name for p in figs.glob("*.png")}
+    assert {f"{s}_run.png" for s in ("spectrum", "trajectories", "accuracy_by_condition")} <= drawn
+    assert ("psychometric_run.png" in drawn) == (result["psychometric"] is not None)
+    if env_id == "PerceptualDecisionMaking-v0":
+        assert result["psychometric"]["condition"] == "signed coh" and 0.0 in result["psychometric"]["x"]
+    report = (figs / "REPORT.md").read_text()
+    assert f"# Report: neurogym:{env_id}" in report and "## Fixed points" in report
