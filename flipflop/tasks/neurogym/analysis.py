@@ -4,8 +4,10 @@ The generic spec (spectrum, condition-averaged trajectories in PCA space coloure
 ground truth, fixed points at each period's mean input decoded as the ground truth) plus:
 
 - performance by neurogym's rule (``env.step`` replayed on the network's actions) and by
-  ours, side by side, with chance, the ideal observer where one is computed, and
-  ``normalised`` = (performance - chance) / (reference - chance);
+  ours, side by side, with chance, the ideal observer where one is computed (the reference;
+  else 1), and ``normalised`` = (performance - chance) / (reference - chance), by our rule
+  (whose chance is exact: the best fixed answer scores it) and by neurogym's (whose
+  reference is capped by its ceiling, the ground-truth actions replayed);
 - accuracy per condition, for every scalar entry of ``env.trial`` with at most 20 values;
 - a psychometric curve where a condition is a signed scalar (signed by the ground truth
   when the environment has two choices and the condition is unsigned, as coherence is).
@@ -74,16 +76,19 @@ def behaviour(task, outputs: np.ndarray, trials) -> dict:
     probs = softmax(outputs)
     ours, broke = our_correct(probs, trials)
     theirs = neurogym_performance(task, probs.argmax(-1), trials)
-    chance, ideal = task.levels()
+    chance, ideal, ceiling = task.levels()
     reference = 1.0 if ideal is None else ideal
     span = max(reference - chance, 1e-9)
+    reference_ng = min(reference, ceiling)  # what neurogym's rule can credit at best
+    span_ng = reference_ng - chance
     by = {}
     for k, v in scalar_conditions(trials.conditions).items():
         levels = np.unique(v)
         by[k] = [{"value": float(x), "accuracy": float(ours[v == x].mean()), "neurogym": float(theirs[v == x].mean()),
                   "n": int(np.sum(v == x))} for x in levels]
-    result = {"chance": chance, "ideal_observer": ideal, "reference": reference,
-              "normalised": float((theirs.mean() - chance) / span), "normalised_ours": float((ours.mean() - chance) / span),
+    result = {"chance": chance, "ideal_observer": ideal, "reference": reference, "neurogym_ceiling": ceiling,
+              "normalised": float((ours.mean() - chance) / span),
+              "normalised_neurogym": float((theirs.mean() - chance) / span_ng) if span_ng > 0.02 else None,
               "by_condition": by, "psychometric": None}
     signed = signed_condition(task, trials.conditions)
     if signed is not None:
@@ -99,7 +104,9 @@ def describe(result: dict) -> list[str]:
     lines = [f"  neurogym's rule {result['neurogym_performance']:.4f}, ours {result['accuracy']:.4f}; chance "
              f"{result['chance']:.4f}, " + (f"ideal observer {ideal:.4f}" if ideal is not None else "no ideal observer "
                                              "(reference 1)") +
-             f"; normalised {result['normalised']:.3f} (neurogym's rule), {result['normalised_ours']:.3f} (ours)"]
+             f"; normalised {result['normalised']:.3f} (ours), " + (
+                 f"{result['normalised_neurogym']:.3f}" if result["normalised_neurogym"] is not None else "–") +
+             f" (neurogym's rule, whose ceiling here is {result['neurogym_ceiling']:.3f})"]
     p = result.get("psychometric")
     if p:
         slope = "–" if p["slope"] is None else f"{p['slope']:.3g}"
@@ -133,7 +140,8 @@ def population(a: RunAnalysis) -> dict:
     n_sets = [k for k in row if k.startswith("fp_") and not k.endswith("_stable")]
     row.update({"chance": e.get("chance"), "ideal_observer": e.get("ideal_observer"),
                 "performance_neurogym": e.get("neurogym_performance"), "performance_ours": e.get("accuracy"),
-                "normalised": e.get("normalised"), "normalised_ours": e.get("normalised_ours"),
+                "neurogym_ceiling": e.get("neurogym_ceiling"),
+                "normalised": e.get("normalised"), "normalised_neurogym": e.get("normalised_neurogym"),
                 "fixed_points_found": int(sum(row[k] for k in n_sets)), "fixed_point_inputs": len(n_sets)})
     return row
 

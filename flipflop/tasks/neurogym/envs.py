@@ -119,6 +119,14 @@ def new_trial(env: Any, env_id: str) -> dict:
     return trial or {}
 
 
+def fresh_trial(env: Any, env_id: str) -> dict:
+    """The environment's next trial, its period tables cleared first (a period of the previous
+    trial would otherwise linger in ``start_ind``)."""
+    for d in (env.start_t, env.end_t, env.start_ind, env.end_ind):
+        d.clear()
+    return new_trial(env, env_id)
+
+
 def unsupported(env_id: str, kwargs: dict | None = None) -> str | None:
     """Why ``env_id`` cannot be trained with a supervised loss, or None when it can."""
     try:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from flipflop.tasks.base import Trials
+from flipflop.tasks.neurogym import envs
 
 
 class _NoNextTrial:
@@ -33,8 +34,6 @@ class _NoNextTrial:
 
 def neurogym_performance(task: Any, actions: np.ndarray, trials: Trials) -> np.ndarray:
     """Per-trial performance (0..1) by ``env.step`` on ``actions`` (trials, steps) of ints."""
-    from flipflop.tasks.neurogym.task import fresh_trial
-
     c = trials.conditions
     out = np.zeros(len(actions))
     with warnings.catch_warnings():
@@ -44,7 +43,7 @@ def neurogym_performance(task: Any, actions: np.ndarray, trials: Trials) -> np.n
             wanted = dict(zip(c["trial_index"][rows].tolist(), rows.tolist()))
             env = task.env(int(word))
             for index in range(max(wanted) + 1):
-                fresh_trial(env, task.env_id)
+                envs.fresh_trial(env, task.env_id)
                 if index in wanted:
                     i = wanted[index]
                     out[i] = _replay(env, actions[i, :int(c["n_steps"][i])])

@@ -135,12 +135,15 @@ class NeurogymTask(Task):
     def default_target(self) -> tuple[float, float]:  # type: ignore[override]
         """Stop when our accuracy passes 95 % of the way from chance to the reference (the ideal
         observer where one is computed, else 1); the Brier MSE does not bind (1.0)."""
-        chance, ideal = self.levels()
+        chance, ideal, _ = self.levels()
         ref = 1.0 if ideal is None else ideal
         return (float(min(0.999, chance + 0.95 * (ref - chance))), 1.0)
 
-    def levels(self) -> tuple[float, float | None]:
-        """(chance, ideal observer or None) on 2,000 trials of seed 0."""
+    def levels(self) -> tuple[float, float | None, float]:
+        """On 2,000 trials of seed 0: chance, the ideal observer (None where not computed), and
+        the ceiling of neurogym's rule (the ground-truth actions replayed through ``env.step``;
+        below 1 where the environment's rule does not credit a right answer, e.g. GoNogo's
+        withheld responses)."""
         return _levels(type(self), self.key())
 
     # ---------------------------------------------------------------- channels
@@ -177,7 +180,7 @@ class NeurogymTask(Task):
         env = self.env(word)
         obs, gts, info, spans = [], [], [], []
         for _ in range(n_samples):
-            trial = fresh_trial(env, self.env_id)
+            trial = envs.fresh_trial(env, self.env_id)
             obs.append(np.asarray(env.ob, np.float32))
             gts.append(np.asarray(env.gt).astype(np.int64))
             info.append(trial)
@@ -231,14 +234,6 @@ class NeurogymTask(Task):
                 "fixation_breaks": float(np.mean(broke))}
 
 
-def fresh_trial(env: Any, env_id: str) -> dict:
-    """The environment's next trial, its period tables cleared first (a period of the previous
-    trial would otherwise linger in ``start_ind``)."""
-    for d in (env.start_t, env.end_t, env.start_ind, env.end_ind):
-        d.clear()
-    return envs.new_trial(env, env_id)
-
-
 def trial_conditions(info: list[dict]) -> dict[str, np.ndarray]:
     """The scalar entries of the trials' ``env.trial`` dicts that every trial has (numbers and
     booleans; strings, arrays and the rest are left out), as per-trial arrays."""
@@ -265,10 +260,11 @@ def _probe(env_id: str, kwargs_json: str) -> dict:
 
 
 @functools.lru_cache(maxsize=None)
-def _levels(cls: type, key: str) -> tuple[float, float | None]:
+def _levels(cls: type, key: str) -> tuple[float, float | None, float]:
     task = cls.from_dict(json.loads(key))
     trials = task.generate(2000, 0)
-    return chance_level(trials), ideal_observer(task, trials)
+    ceiling = float(np.mean(neurogym_performance(task, trials.targets.argmax(-1), trials)))
+    return chance_level(trials), ideal_observer(task, trials), ceiling
 
 
 def env_doc(env_id: str) -> str:
