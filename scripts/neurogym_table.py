@@ -1,0 +1,120 @@
+"""figures/neurogym/TABLE.md and TABLE.csv: one row per NeuroGym environment (all 52) from a
+``flipflop sweep --tasks neurogym:all`` and its ``sweep-report`` (``population.csv``).
+
+    PYTHONPATH=. python scripts/neurogym_table.py --sweep sweeps/neurogym --out figures/neurogym
+
+A refused environment is a row that says why; one that trained is a row of numbers:
+chance, ideal observer (where computed), performance by our rule and by neurogym's on the
+run's 1,000 held-out trials (``metrics.json``),
+``normalised`` = (performance - chance) / (reference - chance) by each, epochs, training
+time, fixed points found, and a link to its figures (``figures/neurogym/<EnvId>/``) when drawn.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+from pathlib import Path
+
+from flipflop.tasks.neurogym import envs
+
+COLUMNS = ["environment", "status", "dt_ms", "chance", "ideal_observer", "neurogym_ceiling", "performance_ours",
+           "performance_neurogym", "normalised", "normalised_neurogym", "reached_90pc", "epochs", "train_seconds",
+           "fixed_points_found", "figures", "note"]
+
+
+def number(v, digits: int = 3) -> str:
+    if v in (None, ""):
+        return ""
+    try:
+        return f"{float(v):.{digits}f}"
+    except ValueError:
+        return str(v)
+
+
+def rows(sweep: Path, out: Path) -> list[dict]:
+    population = {}
+    if (sweep / "population.csv").is_file():
+        population = {r["task"]: r for r in csv.DictReader(io.StringIO((sweep / "population.csv").read_text()))}
+    results = json.loads((sweep / "results.json").read_text()) if (sweep / "results.json").is_file() else {}
+    table = []
+    for env_id in envs.env_ids():
+        name = envs.PREFIX + env_id
+        row = {"environment": env_id}
+        figs = out / env_id
+        row["figures"] = f"[figures]({env_id}/)" if figs.is_dir() else ""
+        reason = envs.unsupported(env_id)
+        if reason:
+            table.append({**row, "status": "refused", "note": reason})
+            continue
+        run = next(iter(sorted((sweep / "runs").glob(f"*-{name.replace(':', '_')}-seed*"))), None)
+        metrics = run / "metrics.json" if run is not None else None
+        if metrics is None or not metrics.is_file():
+            r = next((v for k, v in results.items() if name.replace(":", "_") in k), {})
+            table.append({**row, "status": r.get("status") or "not run",
+                          "note": r.get("reason") or "not trained: the sweep's wall-clock budget ran out first"})
+            continue
+        m = json.loads(metrics.read_text())
+        held = m["heldout"]
+        from flipflop.tasks import make_task
+
+        task = make_task(json.loads((run / "config.json").read_text())["train"]["task"])
+        chance, ideal, ceiling = task.levels()
+        ref = 1.0 if ideal is None else ideal
+        ref_ng = min(ref, ceiling)
+        norm = (held["accuracy"] - chance) / (ref - chance)
+        norm_ng = (held["neurogym_performance"] - chance) / (ref_ng - chance) if ref_ng - chance > 0.02 else None
+        p = population.get(name) or {}
+        fp = p.get("fixed_points_found", "")
+        row.update({"status": "trained", "dt_ms": number(task.dt_ms, 0), "chance": number(chance),
+                    "ideal_observer": number(ideal), "neurogym_ceiling": number(ceiling),
+                    "performance_ours": number(held["accuracy"]), "performance_neurogym": number(held["neurogym_performance"]),
+                    "normalised": number(norm), "normalised_neurogym": number(norm_ng),
+                    "reached_90pc": "yes" if norm >= 0.9 else "no",
+                    "epochs": m.get("epochs_run", ""), "train_seconds": number(m.get("train_seconds"), 0),
+                    "fixed_points_found": fp if p.get("fixed_point_inputs") not in (None, "", "0") else "not searched",
+                    "note": "" if m.get("reached_target") else "stopped before its target (epoch budget or patience)"})
+        table.append(row)
+    return table
+
+
+def markdown(table: list[dict], header: str) -> str:
+    shown = ["environment", "status", "chance", "ideal_observer", "neurogym_ceiling", "performance_ours",
+             "performance_neurogym", "normalised", "normalised_neurogym", "epochs", "train_seconds",
+             "fixed_points_found", "figures", "note"]
+    lines = [header, "", "| " + " | ".join(c.replace("_", " ") for c in shown) + " |", "|" + "---|" * len(shown)]
+    for r in table:
+        lines.append("| " + " | ".join(str(r.get(c, "")).replace("|", "/") for c in shown) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sweep", default="sweeps/neurogym")
+    ap.add_argument("--out", default="figures/neurogym")
+    ap.add_argument("--header", default="# NeuroGym: every environment")
+    args = ap.parse_args()
+    sweep, out = Path(args.sweep), Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = rows(sweep, out)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, restval="")
+    writer.writeheader()
+    writer.writerows(table)
+    (out / "TABLE.csv").write_text(buf.getvalue())
+    trained = [r for r in table if r["status"] == "trained"]
+    passed = sum(r.get("reached_90pc") == "yes" for r in trained)
+    passed_ng = sum(r.get("normalised_neurogym") not in ("", None) and float(r["normalised_neurogym"]) >= 0.9
+                    for r in trained)
+    summary = (f"{len(table)} environments: {len(trained)} trained, "
+               f"{sum(r['status'] == 'refused' for r in table)} refused, "
+               f"{len(table) - len(trained) - sum(r['status'] == 'refused' for r in table)} not finished; "
+               f"{passed} reach >= 90 % of the way from chance to the reference by our rule, "
+               f"{passed_ng} by neurogym's rule.")
+    (out / "TABLE.md").write_text(markdown(table, f"{args.header}\n\n{summary}"))
+    print(summary)
+
+
+if __name__ == "__main__":
+    main()
