@@ -10,7 +10,8 @@ first word of ``SeedSequence(seed)`` (neurogym's own ``RandomState``, its action
 its timing distributions are seeded by it), then ``new_trial()`` ``n`` times: the trials are
 a function of the seed only. Each trial keeps ``batch_seed`` (``k``) and ``trial_index``, so
 that neurogym's rule can make it again (:mod:`flipflop.tasks.neurogym.replay`).
-Trials of a batch differ in length; they are padded at the end (loss weight 0).
+Trials differ in length; every batch is padded at the end (loss weight 0) to the longest
+of 1,000 probe trials (``max_steps``), so that Keras sees one shape in every epoch.
 
 - inputs: ``env.ob``, one channel per observation index, named from ``ob_space.name``;
 - targets: the one-hot ground-truth action ``env.gt`` at every step (outputs are logits,
@@ -127,6 +128,12 @@ class NeurogymTask(Task):
         return dict(_probe(self.env_id, "{}")["timing"])
 
     @property
+    def max_steps(self) -> int:
+        """The length every batch is padded to: the longest of 1,000 trials of seed 0 (a batch
+        with a longer trial is as long as it). One length keeps Keras' batches one shape."""
+        return int(_probe(self.env_id, json.dumps(self.env_kwargs(), sort_keys=True, default=str))["max_steps"])
+
+    @property
     def dt_ms(self) -> float:
         """The environment's step, ms (its ``dt``)."""
         return float(_probe(self.env_id, json.dumps(self.env_kwargs(), sort_keys=True, default=str))["dt"])
@@ -189,7 +196,7 @@ class NeurogymTask(Task):
 
     def assemble(self, obs: list, gts: list, info: list, spans: list, word: int) -> Trials:
         """Pad the trials of one batch into arrays (see the module)."""
-        n, n_steps = len(obs), max(len(o) for o in obs)
+        n, n_steps = len(obs), max(max(len(o) for o in obs), self.max_steps)
         lengths = np.array([len(o) for o in obs], np.int64)
         inputs = np.zeros((n, n_steps, obs[0].shape[-1]), np.float32)
         gt = np.zeros((n, n_steps), np.int64)
@@ -253,10 +260,16 @@ def trial_conditions(info: list[dict]) -> dict[str, np.ndarray]:
 @functools.lru_cache(maxsize=None)
 def _probe(env_id: str, kwargs_json: str) -> dict:
     """dt, timing (ms, in words) and constructor parameters of ``env_id`` built with these kwargs."""
-    env = envs.build(env_id, json.loads(kwargs_json))
+    env = envs.build(env_id, json.loads(kwargs_json), seed=0)
+    longest = 0
+    if envs.unsupported(env_id, json.loads(kwargs_json)) is None:
+        for _ in range(1000):
+            envs.fresh_trial(env, env_id)
+            longest = max(longest, len(env.gt))
     params = {k: (v if isinstance(v, (int, float, str, bool, type(None))) else repr(v))
               for k, v in envs.constructor_parameters(env_id).items()}
-    return {"dt": float(env.dt), "timing": envs.timing_words(getattr(env, "timing", {}) or {}), "parameters": params}
+    return {"dt": float(env.dt), "timing": envs.timing_words(getattr(env, "timing", {}) or {}), "parameters": params,
+            "max_steps": longest}
 
 
 @functools.lru_cache(maxsize=None)
