@@ -79,8 +79,9 @@ def test_neurogyms_rule_and_ours_on_known_actions():
 
 
 def test_chance_and_the_ideal_observer():
-    chance, ideal = ng("PerceptualDecisionMaking-v0")().levels()
-    assert 0.45 < chance < 0.55 and 0.85 < ideal < 0.95  # 1/5 of trials at zero coherence
+    chance, ideal, ceiling = ng("PerceptualDecisionMaking-v0")().levels()
+    assert 0.45 < chance < 0.55 and 0.85 < ideal < 0.95 and ceiling == 1.0  # 1/5 of trials at zero coherence
+    assert ng("GoNogo-v0")().levels()[2] < 0.6  # neurogym's rule credits no withheld response
     assert ng("DelayMatchSample-v0")().levels()[1] is None
     ring = ng("yang19.go-v0")().levels()[0]
     assert ring < 0.15  # 16 directions
@@ -91,6 +92,8 @@ def test_parameters_are_validated_in_one_line():
     task = cls.from_dict({"sigma": 0.5, "timing.stimulus": 500, "response_weight": 5})
     assert task.kwargs == {"sigma": 0.5} and task.timing == {"stimulus": 500} and task.response_weight == 5
     assert make_task(task.to_dict()) == task and task.generate(2, 0).inputs.shape[1] == 7  # 100 + 500 + 100 ms
+    variable = ng("ContextDecisionMaking-v0")()  # a TruncExp delay: every batch padded to one length
+    assert variable.generate(3, 1).inputs.shape == variable.generate(40, 2).inputs.shape
     for bad, words in (({"sigmaa": 1}, "no parameter 'sigmaa'"), ({"timing.stim": 5}, "no period 'stim'"),
                        ({"timing.stimulus": -5}, "duration in ms"), ({"cohs": ["x"]}, "failed to make a trial")):
         with pytest.raises(FlipFlopError, match=words):

@@ -11,7 +11,8 @@ its timing distributions are seeded by it), then ``new_trial()`` ``n`` times: th
 a function of the seed only. Each trial keeps ``batch_seed`` (``k``) and ``trial_index``, so
 that neurogym's rule can make it again (:mod:`flipflop.tasks.neurogym.replay`).
 Trials differ in length; every batch is padded at the end (loss weight 0) to the longest
-of 1,000 probe trials (``max_steps``), so that Keras sees one shape in every epoch.
+of 1,000 probe trials, plus a quarter where lengths vary (``max_steps``), so that Keras
+sees one shape in every epoch.
 
 - inputs: ``env.ob``, one channel per observation index, named from ``ob_space.name``;
 - targets: the one-hot ground-truth action ``env.gt`` at every step (outputs are logits,
@@ -129,8 +130,9 @@ class NeurogymTask(Task):
 
     @property
     def max_steps(self) -> int:
-        """The length every batch is padded to: the longest of 1,000 trials of seed 0 (a batch
-        with a longer trial is as long as it). One length keeps Keras' batches one shape."""
+        """The length every batch is padded to: the trials' length where it is fixed, else 1.25
+        times the longest of 1,000 trials of seed 0 (a batch with a longer trial would be as long
+        as it). One length keeps Keras' batches one shape across epochs."""
         return int(_probe(self.env_id, json.dumps(self.env_kwargs(), sort_keys=True, default=str))["max_steps"])
 
     @property
@@ -261,11 +263,13 @@ def trial_conditions(info: list[dict]) -> dict[str, np.ndarray]:
 def _probe(env_id: str, kwargs_json: str) -> dict:
     """dt, timing (ms, in words) and constructor parameters of ``env_id`` built with these kwargs."""
     env = envs.build(env_id, json.loads(kwargs_json), seed=0)
-    longest = 0
+    lengths = [0]
     if envs.unsupported(env_id, json.loads(kwargs_json)) is None:
         for _ in range(1000):
             envs.fresh_trial(env, env_id)
-            longest = max(longest, len(env.gt))
+            lengths.append(len(env.gt))
+    # variable lengths: a quarter more than the longest probe, so that no batch is longer
+    longest = max(lengths) if min(lengths[1:] or [0]) == max(lengths) else int(np.ceil(1.25 * max(lengths)))
     params = {k: (v if isinstance(v, (int, float, str, bool, type(None))) else repr(v))
               for k, v in envs.constructor_parameters(env_id).items()}
     return {"dt": float(env.dt), "timing": envs.timing_words(getattr(env, "timing", {}) or {}), "parameters": params,
