@@ -33,11 +33,13 @@ def number(v, digits: int = 3) -> str:
         return str(v)
 
 
-def rows(sweep: Path, out: Path) -> list[dict]:
-    population = {}
-    if (sweep / "population.csv").is_file():
-        population = {r["task"]: r for r in csv.DictReader(io.StringIO((sweep / "population.csv").read_text()))}
-    results = json.loads((sweep / "results.json").read_text()) if (sweep / "results.json").is_file() else {}
+def rows(sweeps: list[Path], out: Path) -> list[dict]:
+    population, results = {}, {}
+    for sweep in sweeps:
+        if (sweep / "population.csv").is_file():
+            population.update({r["task"]: r for r in csv.DictReader(io.StringIO((sweep / "population.csv").read_text()))})
+        if (sweep / "results.json").is_file():
+            results.update(json.loads((sweep / "results.json").read_text()))
     table = []
     for env_id in envs.env_ids():
         name = envs.PREFIX + env_id
@@ -48,7 +50,9 @@ def rows(sweep: Path, out: Path) -> list[dict]:
         if reason:
             table.append({**row, "status": "refused", "note": reason})
             continue
-        run = next(iter(sorted((sweep / "runs").glob(f"*-{name.replace(':', '_')}-seed*"))), None)
+        found = [r for sweep in sweeps for r in sorted((sweep / "runs").glob(f"*-{name.replace(':', '_')}-seed*"))
+                 if (r / "metrics.json").is_file()]
+        run = found[0] if found else None
         metrics = run / "metrics.json" if run is not None else None
         if metrics is None or not metrics.is_file():
             r = next((v for k, v in results.items() if name.replace(":", "_") in k), {})
@@ -63,7 +67,7 @@ def rows(sweep: Path, out: Path) -> list[dict]:
         chance, ideal, ceiling = task.levels()
         ref = 1.0 if ideal is None else ideal
         ref_ng = min(ref, ceiling)
-        norm = (held["accuracy"] - chance) / (ref - chance)
+        norm = (held["accuracy"] - chance) / (ref - chance) if ref - chance > 0.02 else None
         norm_ng = (held["neurogym_performance"] - chance) / (ref_ng - chance) if ref_ng - chance > 0.02 else None
         p = population.get(name) or {}
         fp = p.get("fixed_points_found", "")
@@ -71,10 +75,12 @@ def rows(sweep: Path, out: Path) -> list[dict]:
                     "ideal_observer": number(ideal), "neurogym_ceiling": number(ceiling),
                     "performance_ours": number(held["accuracy"]), "performance_neurogym": number(held["neurogym_performance"]),
                     "normalised": number(norm), "normalised_neurogym": number(norm_ng),
-                    "reached_90pc": "yes" if norm >= 0.9 else "no",
+                    "reached_90pc": "yes" if norm is not None and norm >= 0.9 else "no",
                     "epochs": m.get("epochs_run", ""), "train_seconds": number(m.get("train_seconds"), 0),
                     "fixed_points_found": fp if p.get("fixed_point_inputs") not in (None, "", "0") else "not searched",
-                    "note": "" if m.get("reached_target") else "stopped before its target (epoch budget or patience)"})
+                    "note": ("every trial has the same answer: chance is the reference, nothing to normalise"
+                             if norm is None else "" if m.get("reached_target")
+                             else "stopped before its target (epoch budget or patience)")})
         table.append(row)
     return table
 
@@ -91,13 +97,13 @@ def markdown(table: list[dict], header: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sweep", default="sweeps/neurogym")
+    ap.add_argument("--sweep", nargs="+", default=["sweeps/neurogym"], help="sweep folders (the first run found wins)")
     ap.add_argument("--out", default="figures/neurogym")
     ap.add_argument("--header", default="# NeuroGym: every environment")
     args = ap.parse_args()
-    sweep, out = Path(args.sweep), Path(args.out)
+    sweeps, out = [Path(s) for s in args.sweep], Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    table = rows(sweep, out)
+    table = rows(sweeps, out)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, restval="")
     writer.writeheader()
