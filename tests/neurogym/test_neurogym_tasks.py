@@ -93,7 +93,7 @@ def test_parameters_are_validated_in_one_line():
     assert task.kwargs == {"sigma": 0.5} and task.timing == {"stimulus": 500} and task.response_weight == 5
     assert make_task(task.to_dict()) == task and task.generate(2, 0).inputs.shape[1] == 7  # 100 + 500 + 100 ms
     variable = ng("ContextDecisionMaking-v0")()  # a TruncExp delay: every batch padded to one length
-    assert variable.generate(3, 1).inputs.shape == variable.generate(40, 2).inputs.shape
+    assert variable.generate(3, 1).inputs.shape[1] == variable.generate(40, 2).inputs.shape[1] == variable.max_steps
     for bad, words in (({"sigmaa": 1}, "no parameter 'sigmaa'"), ({"timing.stim": 5}, "no period 'stim'"),
                        ({"timing.stimulus": -5}, "duration in ms"), ({"cohs": ["x"]}, "failed to make a trial")):
         with pytest.raises(FlipFlopError, match=words):
