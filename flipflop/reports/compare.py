@@ -173,24 +173,39 @@ def pairs_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-def group_lines(c: Comparison, key: str = "cell") -> list[str]:
-    """Markdown: within- against across-group distances by ``key`` for each metric."""
+def group_lines(c: Comparison, key: str = "group") -> list[str]:
+    """Markdown: within- against across-group distances by ``key`` (a label: group, cell,
+    units, recipe) for each metric, over the runs whose group has two or more members;
+    then each lone run's mean distance to every group."""
     from flipflop.analysis.compare_groups import group_test
 
-    labels = [lab.get(key) for lab in c.labels]
-    if len(set(map(str, labels))) < 2:
-        return [f"All runs have one {key}: no across-{key} pairs.", ""]
-    lines = [f"| metric | within-{key} pairs: mean ± sd | across-{key}: mean ± sd | across / within | "
+    labels = [str(lab.get(key)) for lab in c.labels]
+    counts = {g: labels.count(g) for g in labels}
+    keep = [i for i, g in enumerate(labels) if counts[g] > 1]
+    kept = [labels[i] for i in keep]
+    if len(set(kept)) < 2:
+        return [f"Fewer than two {key}s with two runs or more: no within/across-{key} test.", ""]
+    lines = [f"Groups by {key}: " + ", ".join(f"{g} ({counts[g]})" for g in dict.fromkeys(kept)) + ".", "",
+             f"| metric | within-{key} pairs: mean ± sd (n) | across-{key}: mean ± sd (n) | across / within | "
              "permutation p (one-sided, 10,000) |", "|---|---|---|---|---|"]
     for m in c.metrics:
         try:
-            t = group_test(c.matrices[m], labels)
+            t = group_test(c.matrices[m][np.ix_(keep, keep)], kept)
         except FlipFlopError as e:
-            lines.append(f"| {m} | — | — | — | {e} |")
+            lines.append(f"| {LABELS[m]} | — | — | — | {e} |")
             continue
         lines.append(f"| {LABELS[m]} | {t.within.mean():.4g} ± {t.within.std():.2g} ({len(t.within)}) | "
                      f"{t.across.mean():.4g} ± {t.across.std():.2g} ({len(t.across)}) | {t.ratio:.2f} | "
                      f"{t.p_value:.4f} |")
+    lone = [i for i, g in enumerate(labels) if counts[g] == 1]
+    if lone:
+        groups = list(dict.fromkeys(kept))
+        lines += ["", f"Mean distance of each lone run to the runs of each {key}:", "",
+                  "| run | metric | " + " | ".join(groups) + " |", "|---|---|" + "---|" * len(groups)]
+        for i in lone:
+            for m in c.metrics:
+                cells = [np.nanmean([c.matrices[m][i, j] for j in keep if labels[j] == g]) for g in groups]
+                lines.append(f"| {c.names[i]} | {LABELS[m]} | " + " | ".join(f"{v:.4g}" for v in cells) + " |")
     return lines + [""]
 
 
@@ -207,7 +222,7 @@ def markdown(c: Comparison, command: str = "") -> str:
     lines += ["", "## Runs", "", "| run | cell | units | recipe | seed |", "|---|---|---|---|---|"]
     lines += [f"| {n} | {lab['cell']} | {lab['units']} | {lab['recipe']} | {lab['seed']} |"
               for n, lab in zip(c.names, c.labels)]
-    lines += ["", "## Within and across cells", ""] + group_lines(c, "cell")
+    lines += ["", "## Within and across groups", ""] + group_lines(c, "group")
     lines += ["## Timings", "", "| part | seconds |", "|---|---|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in c.seconds.items()]
     if "dsa" in c.metrics and c.pairs:
@@ -230,7 +245,7 @@ def write_comparison(c: Comparison, out: str | Path, command: str = "") -> list[
     runs.write_text(out / "pairs.csv", pairs_csv(c.pairs))
     runs.write_text(out / "COMPARE.md", markdown(c, command))
     written += [out / "pairs.csv", out / "COMPARE.md"]
-    groups = [str(lab["cell"]) for lab in c.labels]
+    groups = [str(lab["group"]) for lab in c.labels]
     titles = {m: LABELS[m] for m in c.metrics}
     written += save_figure(distance_heatmaps(c.names, c.matrices, titles), out / "distances")
     written += save_figure(mds_panels(c.matrices, groups, titles), out / "mds")

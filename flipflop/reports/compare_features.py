@@ -57,8 +57,10 @@ class Shared:
 
 def _label(run: runs.Run, path: Path) -> dict:
     train = run.config.get("train") if isinstance(run.config.get("train"), dict) else {}
-    return {"cell": run.config.get("cell", train.get("cell", "?")), "units": run.config.get("units", train.get("units")),
-            "recipe": train.get("recipe", run.config.get("source", "?")), "seed": train.get("seed")}
+    cell, source = run.config.get("cell", train.get("cell", "?")), run.config.get("source", "trained")
+    return {"cell": cell, "units": run.config.get("units", train.get("units")),
+            "recipe": train.get("recipe", source), "seed": train.get("seed"),
+            "group": cell if source == "trained" else f"{cell} ({source})"}
 
 
 def check_compatible(paths: Sequence[str | Path]) -> list[runs.Run]:
