@@ -199,7 +199,8 @@ def cmd_sweep_report(args: argparse.Namespace) -> int:
         import_ray()
         if args.address:
             check_address(args.address)
-    sweep_report(args.name, args.root, not args.no_fixed_points, args.local, args.address, args.cpus_per_task)
+    sweep_report(args.name, args.root, not args.no_fixed_points, args.local, args.address, args.cpus_per_task,
+                 compare=args.compare)
     return 0
 
 

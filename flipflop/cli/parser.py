@@ -314,13 +314,16 @@ def _add_sweep_parsers(sub) -> None:
     p.add_argument("name", help="the sweep's folder under --root")
     _add_engine_args(p)
     p.add_argument("--cpus-per-task", type=float, default=1.0, help="CPUs per analysed run (default 1)")
+    p.add_argument("--compare", type=lambda t: _metric_list(t, allow_none=True), default="nodsa", metavar="M[,M]",
+                   help="comparison metrics between the runs, as `flipflop compare --metric` (default nodsa: all "
+                        "but DSA; none to skip)")
 
 
-def _metric_list(text: str) -> tuple[str, ...]:
+def _metric_list(text: str, allow_none: bool = False) -> tuple[str, ...]:
     from flipflop.analysis.compare_metrics import parse_metrics
 
     try:
-        return parse_metrics(text)
+        return parse_metrics(text, allow_none)
     except FlipFlopError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
 

@@ -173,13 +173,14 @@ def pairs_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-def group_lines(c: Comparison, key: str = "group") -> list[str]:
+def group_lines(c: Comparison, key: str = "group", word: str | None = None) -> list[str]:
     """Markdown: within- against across-group distances by ``key`` (a label: group, cell,
-    units, recipe) for each metric, over the runs whose group has two or more members;
-    then each lone run's mean distance to every group."""
+    units, recipe; named ``word`` in the text) for each metric, over the runs whose group
+    has two or more members; then each lone run's mean distance to every group."""
     from flipflop.analysis.compare_groups import group_test
 
     labels = [str(lab.get(key)) for lab in c.labels]
+    key = word or key
     counts = {g: labels.count(g) for g in labels}
     keep = [i for i, g in enumerate(labels) if counts[g] > 1]
     kept = [labels[i] for i in keep]
