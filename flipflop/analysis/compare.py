@@ -71,5 +71,13 @@ def state_procrustes(means_a: np.ndarray, means_b: np.ndarray) -> float:
     """:func:`procrustes_distance` between two runs' condition means (C, N_a) and (C, N_b),
     the smaller zero-padded to the larger width: 0 for the same configuration of
     conditions up to translation, rotation, reflection and scale, whatever the unit count."""
-    width = max(np.shape(means_a)[1], np.shape(means_b)[1])
-    return procrustes_distance(pad_columns(means_a, width), pad_columns(means_b, width))
+    return procrustes_distance(_own_coordinates(means_a), _own_coordinates(means_b))
+
+
+def _own_coordinates(points: np.ndarray) -> np.ndarray:
+    """Centred ``points`` (C, N) in the coordinates of their own principal axes, (C, C): an
+    isometry, so the Procrustes disparity is that of the padded originals, at C x C cost."""
+    x = np.asarray(points, np.float64)
+    x = x - x.mean(0)
+    u, s, _ = np.linalg.svd(x, full_matrices=False)
+    return pad_columns(u * s, len(x))[:, :len(x)]

@@ -81,6 +81,18 @@ def svcca(a_reduced: np.ndarray, b_reduced: np.ndarray) -> float:
     return float(np.mean(canonical_correlations(a_reduced, b_reduced)))
 
 
+def orthonormal_basis(reduced: np.ndarray) -> np.ndarray:
+    """An orthonormal basis (n, k) of the centred columns of ``reduced`` (once per network)."""
+    x = np.asarray(reduced, np.float64)
+    return np.linalg.qr(x - x.mean(0))[0]
+
+
+def svcca_of_bases(a_basis: np.ndarray, b_basis: np.ndarray) -> float:
+    """:func:`svcca` from the networks' :func:`orthonormal_basis`: the canonical
+    correlations are the singular values of ``a_basis.T @ b_basis``."""
+    return float(np.mean(np.clip(np.linalg.svd(a_basis.T @ b_basis, compute_uv=False), 0.0, 1.0)))
+
+
 def r2(target: np.ndarray, predicted: np.ndarray) -> float:
     """Variance-weighted R² of ``predicted`` against ``target`` (n, d): 1 - SS_res / SS_tot."""
     ss_tot = np.sum((target - target.mean(0)) ** 2)

@@ -44,13 +44,13 @@ def pair_scores(a, b, metrics: Sequence[str], shared_train: np.ndarray | None = 
     """Every requested score of runs ``a`` and ``b`` (:class:`RunFeatures`)."""
     from flipflop.analysis.compare import state_procrustes
     from flipflop.analysis.compare_dynamics import dsa_distance, eigenvalue_wasserstein
-    from flipflop.analysis.compare_states import cross_prediction, svcca
+    from flipflop.analysis.compare_states import cross_prediction, svcca_of_bases
 
     out: dict = {}
     if "procrustes" in metrics:
         out["procrustes"] = state_procrustes(a.means, b.means)
     if "svcca" in metrics:
-        out["svcca"] = 1.0 - svcca(a.reduced, b.reduced)
+        out["svcca"] = 1.0 - svcca_of_bases(a.reduced, b.reduced)
     if "dsa" in metrics:
         t0 = time.perf_counter()
         out["dsa"] = dsa_distance(a.operator, b.operator)

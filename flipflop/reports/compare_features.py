@@ -18,7 +18,7 @@ import numpy as np
 
 from flipflop import runs
 from flipflop.analysis.compare import condition_means
-from flipflop.analysis.compare_states import VARIANCE_KEPT, n_directions, top_directions
+from flipflop.analysis.compare_states import VARIANCE_KEPT, n_directions, orthonormal_basis, top_directions
 from flipflop.errors import FlipFlopError
 
 N_TRIALS = 64          # shared trials per comparison
@@ -35,7 +35,7 @@ class RunFeatures:
     path: str
     labels: dict                     # cell, units, recipe, seed
     means: np.ndarray                # condition-averaged states (C, units)
-    reduced: np.ndarray              # SVCCA's top directions (samples, k)
+    reduced: np.ndarray              # SVCCA's top directions, an orthonormal basis (samples, k)
     principal: np.ndarray            # principal components for cross-prediction (samples, <= 50)
     eigenvalues: np.ndarray          # of the trained W_rec (the shown gate block)
     jacobian_eigenvalues: np.ndarray | None  # slowest of each fixed point's Jacobian, pooled; None: not cached
@@ -139,7 +139,7 @@ def run_features(run: runs.Run, name: str, trials, shared: Shared, fixed_points:
     k_state = min(n_directions(flat, VARIANCE_KEPT), MAX_STATE_DIMS)
     return RunFeatures(
         name=name, path=str(run.path), labels=_label(run, run.path), means=means,
-        reduced=top_directions(flat).astype(np.float32),
+        reduced=orthonormal_basis(top_directions(flat)).astype(np.float32),
         principal=top_directions(flat, k=k_state, max_k=MAX_STATE_DIMS).astype(np.float32),
         eigenvalues=np.linalg.eigvals(recurrent_matrix(model)).astype(np.complex128),
         jacobian_eigenvalues=jacobian_spectrum(run, fixed_points)), states

@@ -8,7 +8,8 @@ from flipflop.analysis.compare import condition_means, procrustes_distance, stat
 from flipflop.analysis.compare_dynamics import eigenvalue_wasserstein, slow_eigenvalues
 from flipflop.analysis.compare_groups import embedding, group_test
 from flipflop.analysis.compare_metrics import parse_metrics
-from flipflop.analysis.compare_states import canonical_correlations, cross_prediction, svcca, top_directions
+from flipflop.analysis.compare_states import (canonical_correlations, cross_prediction, orthonormal_basis, svcca,
+                                               svcca_of_bases, top_directions)
 from flipflop.errors import FlipFlopError
 
 
@@ -84,6 +85,8 @@ def test_canonical_correlations_match_an_independent_numpy_svd():
     got = canonical_correlations(a, b)
     assert got.shape == (6,)
     np.testing.assert_allclose(got, expected, atol=1e-10)
+    ra, rb = top_directions(a, k=5), top_directions(b, k=4)  # SVCCA, from the per-network bases as compare does
+    assert svcca_of_bases(orthonormal_basis(ra), orthonormal_basis(rb)) == pytest.approx(svcca(ra, rb), abs=1e-10)
     assert got[0] > 0.8 and got[-1] < 0.3  # three shared directions, then noise
 
 
