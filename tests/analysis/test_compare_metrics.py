@@ -142,3 +142,14 @@ def test_dsa_is_near_zero_for_a_rotation_and_large_for_a_shuffle():
     same = max(dsa_distance(a, rotated, iters=100), dsa_distance(a, permuted, iters=100))
     other = dsa_distance(a, shuffled, iters=100)
     assert same < 0.05 and other > 0.5
+
+
+def test_the_core_never_imports_the_compare_extra():
+    import subprocess
+    import sys
+
+    code = ("import sys, flipflop.reports.compare, flipflop.reports.compare_features, flipflop.sweep.parallel\n"
+            "import flipflop.analysis.compare_dynamics, flipflop.plotting.compare\n"
+            "print(sorted(m for m in ('DSA', 'torch', 'ot', 'pydmd') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
