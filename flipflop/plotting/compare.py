@@ -44,11 +44,18 @@ def mds_panels(matrices: Mapping[str, np.ndarray], groups: Sequence[str], titles
     fig, axes = _grid(len(matrices), 3.6)
     order = list(dict.fromkeys(groups))
     for ax, (m, d) in zip(axes, matrices.items()):
-        xy = embedding(d)
+        d = np.asarray(d, float)
+        off = d + np.diag(np.full(len(d), np.nan))
+        shown = np.flatnonzero(np.isfinite(off).any(axis=1))  # runs without this metric are left out
+        xy = np.full((len(d), 2), np.nan)
+        if len(shown) >= 2:
+            xy[shown] = embedding(d[np.ix_(shown, shown)])
         for g_i, g in enumerate(order):
             sel = np.array([x == g for x in groups])
             ax.scatter(xy[sel, 0], xy[sel, 1], s=28, color=f"C{g_i % 10}", label=g, alpha=0.85)
-        ax.set_title(f"MDS of {titles.get(m, m)}", fontsize=9)
+        left_out = len(d) - len(shown) if len(shown) >= 2 else len(d)
+        ax.set_title(f"MDS of {titles.get(m, m)}" + (f"\n({left_out} runs without it left out)" if left_out else ""),
+                     fontsize=9)
         ax.set_aspect("equal", adjustable="datalim")
         ax.tick_params(labelsize=7)
     axes[0].legend(fontsize=7, loc="best")
