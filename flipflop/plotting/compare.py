@@ -69,7 +69,7 @@ def group_strips(matrices: Mapping[str, np.ndarray], groups: Sequence[str], titl
     from flipflop.analysis.compare_groups import pair_masks
 
     fig, axes = _grid(len(matrices), 3.6)
-    order = list(dict.fromkeys(groups))
+    order = [g for g in dict.fromkeys(groups) if list(groups).count(g) > 1]  # lone runs have no within pairs
     lab = np.asarray(groups)
     jitter = np.random.default_rng(seed)
     for ax, (m, d) in zip(axes, matrices.items()):

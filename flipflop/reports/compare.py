@@ -205,9 +205,15 @@ def group_lines(c: Comparison, key: str = "group", word: str | None = None) -> l
                   "| run | metric | " + " | ".join(groups) + " |", "|---|---|" + "---|" * len(groups)]
         for i in lone:
             for m in c.metrics:
-                cells = [np.nanmean([c.matrices[m][i, j] for j in keep if labels[j] == g]) for g in groups]
+                cells = [_finite_mean([c.matrices[m][i, j] for j in keep if labels[j] == g]) for g in groups]
                 lines.append(f"| {c.names[i]} | {LABELS[m]} | " + " | ".join(f"{v:.4g}" for v in cells) + " |")
     return lines + [""]
+
+
+def _finite_mean(values) -> float:
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if len(v) else float("nan")
 
 
 def markdown(c: Comparison, command: str = "") -> str:
