@@ -204,10 +204,34 @@ def cmd_sweep_report(args: argparse.Namespace) -> int:
         import_ray()
         if args.address:
             check_address(args.address)
-    sweep_report(args.name, args.root, not args.no_fixed_points, args.local, args.address, args.cpus_per_task)
+    sweep_report(args.name, args.root, not args.no_fixed_points, args.local, args.address, args.cpus_per_task,
+                 compare=args.compare)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from flipflop.reports.compare import compare_runs, write_comparison
+
+    mapper = None
+    if not args.local:
+        try:
+            import ray  # noqa: F401  (the [sweep] extra: the pairs on Ray, else in turn)
+        except ImportError:
+            pass
+        else:
+            import functools
+
+            from flipflop.sweep.parallel import ray_pairs
+
+            mapper = functools.partial(ray_pairs, address=args.address)
+    c = compare_runs(args.runs, args.metric, fixed_points=args.fixed_points, mapper=mapper)
+    written = write_comparison(c, args.out, command="flipflop " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
+    print(f"compared {len(c.names)} runs under {', '.join(c.metrics)} in {c.seconds['total']:.0f} s; "
+          f"wrote {len(written)} files into {args.out}")
     return 0
 
 
 COMMANDS = {"train": cmd_train, "tasks": cmd_tasks, "inspect": cmd_inspect, "import-legacy": cmd_import_legacy,
             "reproduce": cmd_reproduce, "figures": cmd_figures, "fixed-points": cmd_fixed_points,
-            "sweep": cmd_sweep, "sweep-report": cmd_sweep_report, "evaluate": cmd_evaluate}
+            "sweep": cmd_sweep, "sweep-report": cmd_sweep_report, "evaluate": cmd_evaluate,
+            "compare": cmd_compare}

@@ -275,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-init", type=checked(POSITIVE_INT), default=N_INIT, help=f"initial states (default {N_INIT})")
     p.add_argument("--seed", type=checked(SEED), default=0, help="seed of the initial states (default 0)")
     _add_sweep_parsers(sub)
+    _add_compare_parser(sub)
     return parser
 
 
@@ -313,3 +314,31 @@ def _add_sweep_parsers(sub) -> None:
     p.add_argument("name", help="the sweep's folder under --root")
     _add_engine_args(p)
     p.add_argument("--cpus-per-task", type=float, default=1.0, help="CPUs per analysed run (default 1)")
+    p.add_argument("--compare", type=lambda t: _metric_list(t, allow_none=True), default="nodsa", metavar="M[,M]",
+                   help="comparison metrics between the runs, as `flipflop compare --metric` (default nodsa: all "
+                        "but DSA; none to skip)")
+
+
+def _metric_list(text: str, allow_none: bool = False) -> tuple[str, ...]:
+    from flipflop.analysis.compare_metrics import parse_metrics
+
+    try:
+        return parse_metrics(text, allow_none)
+    except FlipFlopError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _add_compare_parser(sub) -> None:
+    from flipflop.analysis.compare_metrics import METRICS
+
+    p = sub.add_parser("compare", help="distance matrices between runs of one task: geometry and dynamics")
+    p.add_argument("runs", type=Path, nargs="+", help="two or more run directories of one task")
+    p.add_argument("--metric", type=_metric_list, default=METRICS, metavar="M[,M]",
+                   help=f"comma-separated, of {', '.join(METRICS)}; all (default) or nodsa (dsa needs the "
+                        "[compare] extra)")
+    p.add_argument("--out", type=Path, default=Path("flipflop-out/compare"),
+                   help="output folder (default flipflop-out/compare in the working directory)")
+    p.add_argument("--fixed-points", action="store_true",
+                   help="search the fixed points that runs have not cached (for the jacobian metric)")
+    p.add_argument("--local", action="store_true", help="no Ray: score the pairs in this process")
+    p.add_argument("--address", help="an existing Ray cluster (default: RAY_ADDRESS, else an embedded Ray)")

@@ -6,7 +6,10 @@ what the task's spec adds, e.g. the flip-flop's cube), in parallel as Ray tasks 
 this process with ``local=True``). Written into the sweep directory: ``population.csv``
 (every run, failed ones with their reason), ``POPULATION.md`` (each claim as a number
 across the population) and ``population.png`` / ``procrustes.png``
-(:mod:`flipflop.plotting.population`). The task's spec names its own columns
+(:mod:`flipflop.plotting.population`), and with ``compare`` metrics, ``compare/`` (the
+distance matrices of :func:`flipflop.reports.compare.compare_runs` between every finished
+run of one task, one folder per task when there are several) with their within- and
+across-group tests by cell, size and recipe in POPULATION.md. The task's spec names its own columns
 (``population``), the points compared by Procrustes distance (``comparison``) and its lines
 of POPULATION.md (``population_summary``).
 """
@@ -208,18 +211,60 @@ def markdown(rows: list[dict], matrices: dict, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+COMPARE_DEFAULT = ("procrustes", "svcca", "spectral", "jacobian", "cross")  # no extra needed
+GROUP_KEYS = {"cell": "cell", "units": "size", "recipe": "recipe"}
+
+
+def compare_population(sweep: Sweep, rows: list[dict], metrics: Sequence[str], local: bool = False,
+                       address: str | None = None, log: Callable[[str], None] = print) -> tuple[list[str], list[Path]]:
+    """The comparison metrics between the sweep's finished runs (one comparison per task):
+    POPULATION.md's lines (within and across each of cell, size and recipe that varies)
+    and the files written under ``compare/``."""
+    import functools
+
+    from flipflop.reports.compare import compare_runs, group_lines, write_comparison
+    from flipflop.sweep.parallel import ray_pairs
+
+    by_task: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        if r["status"] == "done":
+            by_task[r["task"]].append(r)
+    lines, written = [], []
+    for task, group in by_task.items():
+        if len(group) < 2:
+            continue
+        c = compare_runs([sweep.path / "runs" / r["name"] for r in group], metrics, mapper=None if local else
+                         functools.partial(ray_pairs, address=address), names=[r["name"] for r in group], log=log)
+        out = sweep.path / ("compare" if len(by_task) == 1 else f"compare-{task}")
+        written += write_comparison(c, out, command=f"flipflop sweep-report {sweep.path.name}")
+        lines += [f"## Comparisons ({task}: {len(group)} runs, `{out.name}/`)", ""]
+        if c.dsa is not None:
+            lines += [f"{c.dsa.describe()}.", ""]
+        for key, word in GROUP_KEYS.items():
+            if len({str(lab.get(key)) for lab in c.labels}) > 1:
+                lines += [f"### Within and across {word}", ""] + group_lines(c, key, word)
+        if all(len({str(lab.get(k)) for lab in c.labels}) == 1 for k in GROUP_KEYS):
+            off = {m: c.matrices[m][np.triu_indices(len(group), 1)] for m in c.metrics}
+            lines += ["| metric | pairs: mean ± sd (max) |", "|---|---|"]
+            lines += [f"| {m} | {np.nanmean(v):.4g} ± {np.nanstd(v):.2g} ({np.nanmax(v):.4g}) |" for m, v in off.items()]
+            lines.append("")
+    return lines, written
+
+
 def sweep_report(name: str, root: str | Path = "sweeps", fixed_points: bool = True, local: bool = False,
-                 address: str | None = None, cpus_per_task: float = 1,
+                 address: str | None = None, cpus_per_task: float = 1, compare: Sequence[str] = COMPARE_DEFAULT,
                  log: Callable[[str], None] = print) -> list[Path]:
-    """Analyse every finished run of sweep ``root/name``; write CSV, Markdown and figures."""
+    """Analyse every finished run of sweep ``root/name``; write CSV, Markdown and figures
+    (``compare``: the comparison metrics between runs; empty for none)."""
     from flipflop.plotting.io import save_figure
     from flipflop.plotting.population import procrustes_heatmap, strip_plots
 
     sweep = open_sweep(name, root=root)
     rows, matrices = population_rows(sweep, fixed_points, local, address, cpus_per_task, log)
     runs.write_text(sweep.path / POPULATION_CSV, to_csv(rows))
-    runs.write_text(sweep.path / POPULATION_MD, markdown(rows, matrices, name))
-    written = [sweep.path / POPULATION_CSV, sweep.path / POPULATION_MD]
+    extra, compared = compare_population(sweep, rows, compare, local, address, log) if compare else ([], [])
+    runs.write_text(sweep.path / POPULATION_MD, markdown(rows, matrices, name) + ("\n" + "\n".join(extra) if extra else ""))
+    written = [sweep.path / POPULATION_CSV, sweep.path / POPULATION_MD, *compared]
     done = [r for r in rows if r["status"] == "done"]
     if done:
         written += save_figure(strip_plots(done, quantities(done), condition), sweep.path / "population")

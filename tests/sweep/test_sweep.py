@@ -122,6 +122,11 @@ def test_local_sweep_finishes_reruns_as_noop_and_reports(tmp_path, capsys):
     md = (root / "POPULATION.md").read_text()
     assert "spectral radius" in md and "over 1 seeds" in md and "Procrustes" in md
     assert (root / "population.png").stat().st_size > 0 and (root / "procrustes.png").stat().st_size > 0
+    # the comparison metrics, within and across the size that the grid varies
+    assert "## Comparisons (flipflop: 2 runs" in md and "### Within and across size" in md
+    assert "Fewer than two sizes with two runs or more" in md  # one run per size: no test, said so
+    svcca = (root / "compare" / "svcca.csv").read_text().splitlines()
+    assert svcca[0] == "run,simplernn-8-seed0,simplernn-16-seed0" and 0 < float(svcca[1].split(",")[2]) <= 1
     before = {p: t for p, t in _mtimes(root / sweeps.RUNS_DIR).items() if p.name != "fixed_points.npz"}
     capsys.readouterr()
     assert main(args + ["--no-report"]) == 0  # the same command again: nothing trains
