@@ -106,7 +106,6 @@ def cmd_fixed_points(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from flipflop import runs
     from flipflop import sweep as sw
-    from flipflop.sweep.population import sweep_report
 
     with runs.locked(args.root / args.name):  # one driver per sweep: a second is refused, naming this one
         with contextlib.nullcontext() if args.local else sw.ray_session(args.address) as ray:  # one Ray for both steps
@@ -123,15 +122,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"{sweep.path}: {len(result.done)} trained, {len(result.skipped)} already finished, "
                   f"{len(result.failed)} failed ({result.seconds:.0f} s)")
             if not args.no_report and (result.done or result.skipped):
+                from flipflop.sweep.population import sweep_report
+
                 sweep_report(args.name, args.root, not args.no_fixed_points, args.local, args.address)
     return EXIT_FAILED if result.failed else 0
 
 
 def cmd_sweep_report(args: argparse.Namespace) -> int:
     from flipflop import runs
-    from flipflop.sweep.population import sweep_report
 
     with runs.locked(args.root / args.name):  # not while a driver works in the sweep
+        from flipflop.sweep.population import sweep_report
+
         sweep_report(args.name, args.root, not args.no_fixed_points, args.local, args.address, args.cpus_per_task)
     return 0
 

@@ -148,9 +148,15 @@ def test_a_config_is_inspected_and_refusals_load_no_tensorflow(tmp_path, run):
 
 
 def test_a_closed_pipe_ends_quietly(tmp_path):
-    proc = subprocess.run(f"{sys.executable} -m flipflop.cli tasks | head -c 10; exit ${{PIPESTATUS[0]}}",
-                          shell=True, executable="/bin/bash", env=ENV, capture_output=True, text=True, timeout=120)
-    assert proc.stdout == "flipflop: " and proc.stderr == "" and proc.returncode == 141
+    proc = subprocess.run(f"{sys.executable} -m flipflop.cli tasks --json | head -c 10", shell=True, env=ENV,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.stdout == "[\n  {\n    " and proc.stderr == ""
+    read, write = os.pipe()
+    os.close(read)  # a reader that is gone before the first line: every write fails
+    proc = subprocess.run([sys.executable, "-m", "flipflop.cli", "tasks"], stdout=write, stderr=subprocess.PIPE,
+                          env=ENV, text=True, timeout=120)
+    os.close(write)
+    assert proc.returncode == 141 and proc.stderr == ""
 
 
 def test_sigterm_ends_like_ctrl_c_and_the_run_resumes(tmp_path):
