@@ -67,8 +67,8 @@ def _main(argv: list[str] | None) -> int:
         status = COMMANDS[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return status
-    except FlipFlopError as e:
-        print(f"flipflop: error: {e}", file=sys.stderr)
+    except FlipFlopError as e:  # one line, whatever a library put in the message
+        print(f"flipflop: error: {' '.join(str(e).splitlines())}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         raise

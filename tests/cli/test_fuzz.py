@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 sys.path.insert(0, str(Path(__file__).parent))
 from fuzzing import cases, make_world, problems, run_case, run_subprocess  # noqa: E402
 
-FAST_CASES = 150  # in this process
-REPLAYED = 6  # of the refusals, as subprocesses
+FAST_CASES = 100  # in this process
+REPLAYED = 4  # of the refusals, as subprocesses
 
 
 @pytest.fixture(scope="module")

@@ -74,6 +74,7 @@ def run(tmp_path, tiny_run):
     (["train", "--out", ""], "argument --out: is empty"),
     (["train", "--out", "x" * 500], "argument --out: has a name of 500 bytes"),
     (["figures", "--runs", "x" * 500], "has a name of 500 bytes"),
+    (["import-legacy", "/proc/self/mem", "--out", "x"], "is not a readable HDF5 file"),  # h5py's multi-line error
 ])
 def test_the_issues_refusals(capsys, tmp_path, argv, message, monkeypatch):
     if "CUDA_VISIBLE_DEVICES" in os.environ or Path("/proc/driver/nvidia/gpus").is_dir():
