@@ -53,6 +53,7 @@ def main() -> None:
                     times[(label, name)].append((wall, cpu))
                     statuses[(label, name)] = status
             loads.append(os.getloadavg()[0])
+            print(f"  repeat done, load {loads[-1]:.1f}", flush=True)
     print(f"{args.repeats} runs each, alternating; load average (1 min) {min(loads):.1f}-{max(loads):.1f} "
           f"on {os.cpu_count()} CPUs\n")
     print("| command | status before / after | wall before | wall after | CPU before | CPU after | ratio (wall) |")

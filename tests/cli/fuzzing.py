@@ -162,12 +162,15 @@ def _subparsers():
     return sub.choices
 
 
+COMMANDS = tuple(sorted(_subparsers()))  # every subcommand, from the parser: a new one is fuzzed too
+
+
 @st.composite
-def cases(draw, w: World) -> list[str]:
-    """An argv for one subcommand: its required arguments (mostly sensible, sometimes hostile)
-    and up to four other flags with values at or beyond their bounds."""
+def cases(draw, w: World, command: str | None = None) -> list[str]:
+    """An argv for one subcommand (``command``, else any): its required arguments (mostly
+    sensible, sometimes hostile) and up to four other flags with values at or beyond their bounds."""
     choices = _subparsers()
-    command = draw(st.sampled_from(sorted(choices)))
+    command = command or draw(st.sampled_from(sorted(choices)))
     actions = [a for a in choices[command]._actions if a.dest != "help"]
     argv = [command]
     for a in actions:
