@@ -97,7 +97,7 @@ def writable_folder(path: Path, flag: str) -> None:
         parent = parent.parent
     parent = parent if parent.exists() else Path(".")
     if not parent.is_dir():
-        raise FlipFlopError(f"{flag} {path}: {parent} is not a folder")
+        raise FlipFlopError(f"cannot write to {flag} {path}: {parent} is not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise FlipFlopError(f"cannot write to {parent}: permission denied")
 
