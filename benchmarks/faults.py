@@ -1,13 +1,14 @@
 """Fault injection: does a run folder survive kills, a full disk, damaged files, rival
 trainers, odd parameters and untrusted models? Prints one table.
 
-    PYTHONPATH=$PWD python benchmarks/faults.py [--kills 20] [--fuzz 100] [--workers 2]
+    PYTHONPATH=$PWD python benchmarks/faults.py [--kills 20] [--fuzz 100] [--workers 2] [--cli-fuzz 2000]
 
 Kills and rival trainers drive the CLI as subprocesses (``python -m flipflop.cli``); the
 full disk and the damaged files call ``flipflop.cli.main`` in this process (a full disk is
 ``os.replace`` failing with ENOSPC at its k-th call, for every k of a run). "Lost" counts
 runs whose final model differs from the uninterrupted run's, or successes with a wrong
-result, or tracebacks: it must be 0.
+result, or tracebacks: it must be 0. ``--cli-fuzz N`` adds the command-line fuzzer's long
+profile (``benchmarks/fuzz_cli.py``): N cases over every subcommand's flags.
 """
 from __future__ import annotations
 
@@ -280,6 +281,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="kill trials at once")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip", default="", help="comma-separated sections to skip")
+    parser.add_argument("--cli-fuzz", type=int, default=0, help="cases of the CLI fuzzer's long profile (0: none)")
     args = parser.parse_args()
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     skip = set(args.skip.split(","))
@@ -339,6 +341,12 @@ def main() -> None:
         ok = untrusted(work)
         lost += not ok
         rows.append(("a .keras with a Lambda layer", "refused as unsafe" if ok else "NOT refused"))
+    if args.cli_fuzz:
+        from fuzz_cli import long_profile
+
+        fuzz_rows, problems = long_profile(args.cli_fuzz, seed=args.seed)
+        rows += fuzz_rows
+        lost += problems
     rows.append(("anything lost", str(lost)))
     width = max(len(a) for a, _ in rows)
     print("\n| fault | result |\n|---|---|")

@@ -48,8 +48,8 @@ class Constraint:
         """The allowed values, in words (``> 0``, ``in [0, 1]``, ``one of a, b``)."""
         if self.choices:
             return "one of " + ", ".join(map(str, self.choices))
-        lo = "" if self.low is None else f"{'>' if self.open_low else '>='} {self.low:g}"
-        hi = "" if self.high is None else f"{'<' if self.open_high else '<='} {self.high:g}"
+        lo = "" if self.low is None else f"{'>' if self.open_low else '>='} {_shown(self.low)}"
+        hi = "" if self.high is None else f"{'<' if self.open_high else '<='} {_shown(self.high)}"
         return " and ".join(p for p in (lo, hi) if p) or "any value"
 
 
@@ -59,6 +59,13 @@ def param(default: Any = dataclasses.MISSING, *, factory: Any = dataclasses.MISS
     if factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
+
+
+def _shown(value: float | int) -> str:
+    """A bound or value in words: integers in full (4294967295), other numbers as ``%g``."""
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e16):
+        return str(int(value))
+    return f"{value:g}"
 
 
 def _number(name: str, value: Any, c: Constraint, integer: bool) -> float:
@@ -71,18 +78,30 @@ def _number(name: str, value: Any, c: Constraint, integer: bool) -> float:
         pass
     if isinstance(value, bool) or not isinstance(value, ok_types):
         raise FlipFlopError(f"{name} must be {'an integer' if integer else 'a number'}, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise FlipFlopError(f"{name} must be finite, got {value}")
+    if integer:  # exact: an int of any size, never rounded through a float
+        value = int(value)
+    else:
+        try:
+            value = float(value)
+        except OverflowError:  # an int beyond any float
+            value = math.inf
+        if not math.isfinite(value):
+            raise FlipFlopError(f"{name} must be finite, got {value}")
     below = c.low is not None and (value <= c.low if c.open_low else value < c.low)
     above = c.high is not None and (value >= c.high if c.open_high else value > c.high)
-    if integer and (below or above) and c.high is None and c.low in (0, 1) and not c.open_low:
+    if integer and below and c.low in (0, 1) and not c.open_low:
         kind = "positive" if c.low == 1 else "non-negative"
-        raise FlipFlopError(f"{name} must be a {kind} integer, got {int(value)}")
+        raise FlipFlopError(f"{name} must be a {kind} integer, got {_clip(value)}")
     if below or above:
-        shown = int(value) if integer else value
-        raise FlipFlopError(f"{name} must be {c.describe()}{' ' + c.unit if c.unit else ''}, got {shown:g}")
+        raise FlipFlopError(f"{name} must be {c.describe()}{' ' + c.unit if c.unit else ''}, got {_clip(value)}")
     return value
+
+
+def _clip(value: float | int) -> str:
+    """A value as a message shows it: huge integers by their size, not their thousands of digits."""
+    if isinstance(value, int) and abs(value) >= 10 ** 20:
+        return f"an integer of about {int(abs(value).bit_length() * 0.30103) + 1} digits"
+    return _shown(value)
 
 
 def check_value(name: str, value: Any, c: Constraint) -> None:
@@ -152,7 +171,11 @@ def from_dict(cls: Any, d: dict, what: str = "parameter") -> Any:
 # Constraints that many arguments share.
 POSITIVE_INT = Constraint("int", low=1)
 NON_NEGATIVE_INT = Constraint("int", low=0)
-SEED = Constraint("int", low=0, help="seed")
+# The largest seed every generator we seed accepts (NumPy's legacy ``np.random.seed`` and
+# Keras' ``set_random_seed`` stop at 2**32 - 1; ``default_rng`` and Keras' initialisers,
+# seeded with seed + 2, go further).
+MAX_SEED = 2 ** 32 - 1
+SEED = Constraint("int", low=0, high=MAX_SEED, help="seed")
 POSITIVE = Constraint("float", low=0, open_low=True)
 NON_NEGATIVE = Constraint("float", low=0)
 
@@ -192,20 +215,33 @@ def check_positive_int(name: str, value: object) -> None:
     check_value(name, value, POSITIVE_INT)
 
 
-def parse_ints(text: str, name: str) -> tuple[int, ...]:
+MAX_LIST = 100_000  # the most values one integer list (seeds, sizes) may hold
+
+
+def parse_ints(text: str, name: str, max_count: int = MAX_LIST, high: int | None = None) -> tuple[int, ...]:
     """Integers and inclusive ranges, comma-separated: ``0-31``, ``0,3,5``, ``0-3,8``, in
-    the order given, duplicates removed (linear in the number of values). An empty list
-    or a malformed item is a one-line error naming ``name`` (e.g. ``--seeds``)."""
+    the order given, duplicates removed. A list of more than ``max_count`` values, a value
+    above ``high``, an empty list or a malformed item is a one-line error naming ``name``
+    (e.g. ``--seeds``), found before any value is made: linear in the text's length plus
+    the values it holds."""
     items = [v.strip() for v in str(text).split(",") if v.strip()]
     if not items:
         raise FlipFlopError(f"{name} is empty")
-    out: dict[int, None] = {}
+    spans, count = [], 0
     for item in items:
-        m = re.fullmatch(r"(\d+)(?:-(\d+))?", item)
+        m = re.fullmatch(r"([0-9]{1,30})(?:-([0-9]{1,30}))?", item)
         if not m:
-            raise FlipFlopError(f"{name}: malformed item {item!r} (use e.g. 0-31 or 0,3,5)")
+            raise FlipFlopError(f"{name}: malformed item {item[:40]!r} (use e.g. 0-31 or 0,3,5)")
         lo, hi = int(m[1]), int(m[2] if m[2] is not None else m[1])
         if hi < lo:
             raise FlipFlopError(f"{name}: empty range {item!r}")
+        if high is not None and hi > high:
+            raise FlipFlopError(f"{name}: {hi} is above the largest allowed, {high}")
+        count += hi - lo + 1
+        if count > max_count:
+            raise FlipFlopError(f"{name}: more than {max_count:,} values (from {item!r}); give a shorter list")
+        spans.append((lo, hi))
+    out: dict[int, None] = {}
+    for lo, hi in spans:
         out.update(dict.fromkeys(range(lo, hi + 1)))
     return tuple(out)

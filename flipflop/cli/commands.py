@@ -1,68 +1,20 @@
-"""The ``flipflop`` subcommands: each turns its arguments into one call of the public API."""
+"""The ``flipflop`` subcommands: each turns its arguments, checked by :mod:`flipflop.cli.checks`,
+into one call of the public API. TensorFlow, Ray and matplotlib load here, not before."""
 from __future__ import annotations
 
 import argparse
 import contextlib
 import json
-import os
 import sys
 
-from flipflop.cli.parser import cell_flags, task_flags, train_flags
-from flipflop.errors import FlipFlopError, parse_ints
 
 EXIT_FAILED = 1
 
 
-def _parse_value(text: str):
-    """A task parameter's value: JSON (numbers, lists, true/false/null), else the string."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def task_params(args: argparse.Namespace) -> dict:
-    """The task's parameters from ``--task-param NAME=VALUE`` and the task flags; a flag of
-    another task, or a parameter set twice, is a one-line error."""
-    from flipflop.tasks import task_class
-
-    cls = task_class(args.task)
-    given: dict = {}
-    for item in args.task_param:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise FlipFlopError(f"--task-param takes NAME=VALUE, got {item!r}")
-        given[name.strip()] = _parse_value(value.strip())
-    for flag in task_flags():
-        value = getattr(args, flag.dest, None)
-        if value is None:
-            continue
-        if cls.name not in flag.owners:
-            raise FlipFlopError(f"{flag.options[0]} only apply to --task {' / '.join(flag.owners)}; "
-                                "use --task-param NAME=VALUE")
-        if flag.name in given:
-            raise FlipFlopError(f"{flag.options[0]} and --task-param {flag.name}=... both set {flag.name}; give one")
-        given[flag.name] = value
-    return cls.from_dict(cls.for_cell(getattr(args, "cell", ""), given)).to_dict()
-
-
-def cell_params(args: argparse.Namespace) -> dict:
-    """The cell flags given, refused when they belong to another cell."""
-    given = {}
-    for flag in cell_flags():
-        value = getattr(args, flag.dest)
-        if value is not None:
-            if args.cell not in flag.owners:
-                raise FlipFlopError(f"{flag.options[0]} only apply to --cell {' / '.join(flag.owners)}")
-            given[flag.name] = value
-    return given
-
-
 def cmd_train(args: argparse.Namespace) -> int:
-    from flipflop.training import TrainConfig, TrainingDiverged, train
+    from flipflop.training import TrainingDiverged, train
 
-    settings = {f.name: getattr(args, f.dest) for f in train_flags() if getattr(args, f.dest) is not None}
-    config = TrainConfig.from_recipe(cell=args.cell, task=task_params(args), cell_kwargs=cell_params(args), **settings)
+    config = args.config  # built and checked by flipflop.cli.checks
     try:
         result = train(config, args.out, force=args.force, verbose=0 if args.quiet else 1)
     except TrainingDiverged as e:
@@ -102,9 +54,9 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from flipflop.runs.inspect import describe, format_table
+    from flipflop.runs.inspect import describe, describe_config, format_table
 
-    info = describe(args.path)
+    info = describe_config(args.path) if args.path.suffix == ".json" and args.path.is_file() else describe(args.path)
     print(json.dumps(info, indent=2) if args.json else format_table(info))
     return 0
 
@@ -113,17 +65,15 @@ def cmd_import_legacy(args: argparse.Namespace) -> int:
     from flipflop.runs.legacy import import_legacy
 
     run = import_legacy(args.file, args.out, initial=args.initial, force=args.force,
-                        evaluate_metrics=not args.no_eval, task=task_params(args))
+                        evaluate_metrics=not args.no_eval, task=args.task_dict)
     print(f"imported {args.file} into {run}")
     return 0
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from flipflop.experiments.reproduce import reproduce
-    from flipflop.plotting.io import parse_formats
 
-    reproduce(args.task, None if args.seeds is None else parse_ints(args.seeds, "--seeds"), args.runs, args.out,
-              parse_formats(args.format), cell=args.cell, quick=args.quick, recipe=args.recipe,
+    reproduce(args.task, args.seed_list, args.runs, args.out, args.formats, cell=args.cell, quick=args.quick, recipe=args.recipe,
               reference=args.reference, fixed_points=not args.no_fixed_points, paper=args.paper)
     return 0
 
@@ -137,13 +87,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    from flipflop.plotting.io import parse_formats
     from flipflop.reports.driver import draw_figures
-    from flipflop.runs import shipped_runs
-    from flipflop.tasks import task_class
 
-    paths = args.runs or shipped_runs(task_class(args.task).name)
-    draw_figures(paths, args.out, parse_formats(args.format), reference=args.reference,
+    draw_figures(args.runs, args.out, args.formats, reference=args.reference,
                  fixed_points="missing" if args.fixed_points else "cached")
     return 0
 
@@ -153,13 +99,7 @@ def cmd_fixed_points(args: argparse.Namespace) -> int:
     from flipflop.reports.specs import analysis_of
     from flipflop.runs import load_run
 
-    constant_input = None
-    if args.input is not None:
-        try:
-            constant_input = [float(v) for v in args.input.split(",")]
-        except ValueError:
-            raise FlipFlopError(f"--input must be comma-separated numbers, got {args.input!r}") from None
-    fps = search_fixed_points(args.run, constant_input, args.period, args.trial, args.n_init, args.seed, progress=True)
+    fps = search_fixed_points(args.run, args.constant_input, args.period, args.trial, args.n_init, args.seed, progress=True)
     run = load_run(args.run)
     task, spec = run.task(), analysis_of(run.task())
     zero_input = args.input is None and args.period is None
@@ -169,43 +109,38 @@ def cmd_fixed_points(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from flipflop import runs
     from flipflop import sweep as sw
-    from flipflop.sweep.population import sweep_report
 
-    grid = sw.Grid(sw.parse_list(args.cells, "--cells"), parse_ints(args.units, "--units"),
-                   parse_ints(args.seeds, "--seeds"), sw.parse_list(args.recipes, "--recipes"),
-                   sw.parse_list(args.tasks, "--tasks"), tuple(sw.parse_setting(s) for s in args.set))
-    if not args.local:
-        sw.import_ray()
-        if args.address or os.environ.get("RAY_ADDRESS"):
-            sw.check_address(args.address or os.environ["RAY_ADDRESS"])
-    sweep = sw.open_sweep(args.name, grid, args.root, force=args.force)
-    with contextlib.nullcontext() if args.local else sw.ray_session(args.address):  # one Ray for both steps
-        if args.local:
-            result = sw.run_local(sweep, retry_failed=args.retry_failed, force=args.force)
-        else:
-            result = sw.run_ray(sweep, args.address, args.cpus_per_trial, args.gpus_per_trial, args.max_failures,
-                                args.max_concurrent, args.storage, retry_failed=args.retry_failed, force=args.force)
-        for name, reason in result.failed.items():
-            print(f"failed: {name}: {reason}", file=sys.stderr)
-        print(f"{sweep.path}: {len(result.done)} trained, {len(result.skipped)} already finished, "
-              f"{len(result.failed)} failed ({result.seconds:.0f} s)")
-        if not args.no_report and (result.done or result.skipped):
-            sweep_report(args.name, args.root, not args.no_fixed_points, args.local, args.address)
+    with runs.locked(args.root / args.name):  # one driver per sweep: a second is refused, naming this one
+        with contextlib.nullcontext() if args.local else sw.ray_session(args.address) as ray:  # one Ray for both steps
+            if not args.local:
+                sw.check_resources(ray, args.cpus_per_trial, args.gpus_per_trial)
+            sweep = sw.open_sweep(args.name, args.grid, args.root, force=args.force)  # sweep.json, results.json
+            if args.local:
+                result = sw.run_local(sweep, retry_failed=args.retry_failed, force=args.force)
+            else:
+                result = sw.run_ray(sweep, args.address, args.cpus_per_trial, args.gpus_per_trial, args.max_failures,
+                                    args.max_concurrent, args.storage, retry_failed=args.retry_failed, force=args.force)
+            for name, reason in result.failed.items():
+                print(f"failed: {name}: {reason}", file=sys.stderr)
+            print(f"{sweep.path}: {len(result.done)} trained, {len(result.skipped)} already finished, "
+                  f"{len(result.failed)} failed ({result.seconds:.0f} s)")
+            if not args.no_report and (result.done or result.skipped):
+                from flipflop.sweep.population import sweep_report
+
+                sweep_report(args.name, args.root, not args.no_fixed_points, args.local, args.address)
     return EXIT_FAILED if result.failed else 0
 
 
 def cmd_sweep_report(args: argparse.Namespace) -> int:
-    from flipflop.sweep.population import sweep_report
+    from flipflop import runs
 
-    if not args.local:
-        from flipflop.sweep import check_address, import_ray
+    with runs.locked(args.root / args.name):  # not while a driver works in the sweep
+        from flipflop.sweep.population import sweep_report
 
-        import_ray()
-        if args.address:
-            check_address(args.address)
-    sweep_report(args.name, args.root, not args.no_fixed_points, args.local, args.address, args.cpus_per_task,
-                 compare=args.compare)
+        sweep_report(args.name, args.root, not args.no_fixed_points, args.local, args.address, args.cpus_per_task,
+                     compare=args.compare)
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,34 @@ def checked(c: Constraint, kind: str | None = None):
 
     parse.__name__ = {"int": "integer", "float": "number"}.get(kind, "value")
     return parse
+
+
+def path_arg(text: str) -> Path:
+    """An argparse ``type`` for a file or folder name: refused when empty, with a NUL, not
+    encodable, or longer than the system allows (a name over NAME_MAX, the whole over PATH_MAX)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; give a file or folder name")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError("holds a NUL character")
+    try:
+        encoded = os.fsencode(text)
+    except UnicodeError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}... is not a valid file name here") from None
+    name_max, path_max = _limits()
+    longest = max(encoded.split(b"/"), key=len)
+    if len(longest) > name_max:
+        raise argparse.ArgumentTypeError(f"has a name of {len(longest)} bytes ({os.fsdecode(longest)[:24]}...), "
+                                         f"longer than the {name_max} this system allows")
+    if len(os.fsencode(os.path.abspath(text))) >= path_max:
+        raise argparse.ArgumentTypeError(f"is {len(encoded)} bytes long, longer than the {path_max} this system allows")
+    return Path(text)
+
+
+def _limits() -> tuple[int, int]:
+    try:
+        return os.pathconf(".", "PC_NAME_MAX"), os.pathconf(".", "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - not POSIX
+        return 255, 4096
 
 
 def loose(kind: str):
@@ -204,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a network into a run directory (resumable)")
     _add_cell_args(p)
-    p.add_argument("--out", required=True, type=Path, help="run directory")
+    p.add_argument("--out", required=True, type=path_arg, help="run directory")
     _add_train_args(p)
     p.add_argument("--force", action="store_true", help="overwrite a run with a different config in --out")
     p.add_argument("--quiet", action="store_true", help="no per-batch progress bar")
@@ -214,13 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("inspect", help="describe a run directory or .keras model")
-    p.add_argument("path", type=Path, help="run directory or .keras file")
+    p.add_argument("path", type=path_arg, help="run directory or .keras file")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     p = sub.add_parser("import-legacy", help="convert a Keras 2.x HDF5 checkpoint into a run directory")
-    p.add_argument("file", type=Path, help="the .hdf5/.h5 file (e.g. the paper's ff_3b_weights-20.hdf5)")
-    p.add_argument("--out", required=True, type=Path, help="run directory to write")
-    p.add_argument("--initial", type=Path, help="the untrained network's HDF5 file, saved as initial.keras")
+    p.add_argument("file", type=path_arg, help="the .hdf5/.h5 file (e.g. the paper's ff_3b_weights-20.hdf5)")
+    p.add_argument("--out", required=True, type=path_arg, help="run directory to write")
+    p.add_argument("--initial", type=path_arg, help="the untrained network's HDF5 file, saved as initial.keras")
     p.add_argument("--force", action="store_true", help="overwrite an existing run directory")
     p.add_argument("--no-eval", action="store_true", help="skip measuring the metrics")
     p.add_argument("--task", default=DEFAULT_TASK, metavar="NAME", help=f"the network's task (default {DEFAULT_TASK})")
@@ -235,38 +264,38 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{','.join(map(str, PRIMER.seeds))}); default {DEFAULT_TASK}")
     p.add_argument("--cell", default=None, help="recurrent cell (default: the experiment's)")
     p.add_argument("--seeds", default=None, help="seeds: 0-3, 0,3,5 or 0-3,8 (default: the experiment's)")
-    p.add_argument("--runs", type=Path, default=Path("flipflop-out/runs"),
+    p.add_argument("--runs", type=path_arg, default=Path("flipflop-out/runs"),
                    help="where runs go (default flipflop-out/runs in the working directory)")
-    p.add_argument("--out", type=Path, default=Path("flipflop-out/figures"),
+    p.add_argument("--out", type=path_arg, default=Path("flipflop-out/figures"),
                    help="figure folder (default flipflop-out/figures in the working directory)")
     p.add_argument("--format", default="png", help="png (default), pdf, svg, or a list such as png,pdf")
-    p.add_argument("--paper", type=Path, help="the paper's ff_3b_weights-20.hdf5 or its folder (default: "
+    p.add_argument("--paper", type=path_arg, help="the paper's ff_3b_weights-20.hdf5 or its folder (default: "
                    "$FLIPFLOP_PAPER_CHECKPOINT, ./paper-checkpoint/; drawn alongside when found)")
-    p.add_argument("--reference", type=Path, help="an imported run drawn alongside instead of the paper's")
+    p.add_argument("--reference", type=path_arg, help="an imported run drawn alongside instead of the paper's")
     p.add_argument("--recipe", help="default: the experiment's (faithful for the paper's SimpleRNN, else fast)")
     p.add_argument("--no-fixed-points", action="store_true", help="skip the fixed-point analysis")
     p.add_argument("--quick", action="store_true", help="tiny networks and short trials: a smoke test")
 
     p = sub.add_parser("evaluate", help="a run's performance and behaviour on fresh trials, with its task's bars")
-    p.add_argument("run", type=Path, help="run directory")
+    p.add_argument("run", type=path_arg, help="run directory")
     _add_evaluate_args(p)
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("figures", help="draw every figure and REPORT.md from existing runs")
-    p.add_argument("--runs", type=Path, nargs="+", help="run directories (default: the shipped networks of --task); "
+    p.add_argument("--runs", type=path_arg, nargs="+", help="run directories (default: the shipped networks of --task); "
                    "the figures follow the runs' task")
     p.add_argument("--task", default=DEFAULT_TASK, metavar="NAME",
                    help=f"without --runs: the shipped network(s) of this task (default {DEFAULT_TASK})")
-    p.add_argument("--out", type=Path, default=Path("flipflop-out/figures"),
+    p.add_argument("--out", type=path_arg, default=Path("flipflop-out/figures"),
                    help="figure folder (default flipflop-out/figures in the working directory)")
     p.add_argument("--format", default="png", help="png (default), pdf, svg, or a list such as png,pdf")
-    p.add_argument("--reference", type=Path, help="a run of the same task (e.g. the imported paper network) "
+    p.add_argument("--reference", type=path_arg, help="a run of the same task (e.g. the imported paper network) "
                                                   "drawn alongside")
     p.add_argument("--fixed-points", action="store_true",
                    help="compute the fixed points that the runs have not cached")
 
     p = sub.add_parser("fixed-points", help="find fixed points of a run and save them in it")
-    p.add_argument("run", type=Path, help="run directory")
+    p.add_argument("run", type=path_arg, help="run directory")
     p.add_argument("--input", default=None, help="constant input, comma-separated (default zeros)")
     p.add_argument("--period", help="use the mean input of this trial period of the task's analysis series "
                                     "(e.g. stimulus, delay) instead of --input")
@@ -280,13 +309,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_engine_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--root", type=Path, default=Path("sweeps"), help="where sweeps live (default sweeps/)")
+    p.add_argument("--root", type=path_arg, default=Path("sweeps"), help="where sweeps live (default sweeps/)")
     p.add_argument("--local", action="store_true", help="no Ray: one run after another in this process")
-    p.add_argument("--address", help="an existing Ray cluster (default: RAY_ADDRESS, else an embedded Ray)")
+    p.add_argument("--address", help="an existing Ray cluster, HOST:PORT (default: RAY_ADDRESS, else an embedded Ray)")
     p.add_argument("--no-fixed-points", action="store_true", help="report without the fixed-point search")
 
 
 def _add_sweep_parsers(sub) -> None:
+    from flipflop.errors import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT
     from flipflop.tasks import DEFAULT_TASK
     from flipflop.training.config import TrainConfig
 
@@ -303,17 +333,17 @@ def _add_sweep_parsers(sub) -> None:
                         "cell.X: a cell argument); repeatable")
     _add_engine_args(p)
     p.add_argument("--storage", help="Tune's storage_path: a folder or URI all nodes see (default the sweep)")
-    p.add_argument("--cpus-per-trial", type=float, default=1.0, help="CPUs per run (default 1)")
-    p.add_argument("--gpus-per-trial", type=float, default=0.0, help="GPUs per run, may be fractional (0)")
-    p.add_argument("--max-concurrent", type=int, help="runs at once (default: as resources allow)")
-    p.add_argument("--max-failures", type=int, default=3, help="retries of a run whose worker dies (3)")
+    p.add_argument("--cpus-per-trial", type=checked(POSITIVE), default=1.0, help="CPUs per run (default 1)")
+    p.add_argument("--gpus-per-trial", type=checked(NON_NEGATIVE), default=0.0, help="GPUs per run, may be fractional (0)")
+    p.add_argument("--max-concurrent", type=checked(POSITIVE_INT), help="runs at once (default: as resources allow)")
+    p.add_argument("--max-failures", type=checked(NON_NEGATIVE_INT), default=3, help="retries of a run whose worker dies (3)")
     p.add_argument("--retry-failed", action="store_true", help="run diverged runs again")
     p.add_argument("--force", action="store_true", help="replace a sweep of a different grid in --name")
     p.add_argument("--no-report", action="store_true", help="skip sweep-report at the end")
     p = sub.add_parser("sweep-report", help="population analysis of a sweep: CSV, POPULATION.md, figures")
     p.add_argument("name", help="the sweep's folder under --root")
     _add_engine_args(p)
-    p.add_argument("--cpus-per-task", type=float, default=1.0, help="CPUs per analysed run (default 1)")
+    p.add_argument("--cpus-per-task", type=checked(POSITIVE), default=1.0, help="CPUs per analysed run (default 1)")
     p.add_argument("--compare", type=lambda t: _metric_list(t, allow_none=True), default="nodsa", metavar="M[,M]",
                    help="comparison metrics between the runs, as `flipflop compare --metric` (default nodsa: all "
                         "but DSA; none to skip)")

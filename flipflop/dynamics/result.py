@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from flipflop.errors import FlipFlopError
-from flipflop.dynamics.points import deduplicate
 from flipflop.runs.fileio import atomic_path
 
 FORMAT_VERSION = 1
@@ -19,6 +18,25 @@ _ARRAYS = ("points", "q", "is_fixed", "jacobians", "eigenvalues", "n_unstable", 
 
 
 _SCALARS = ("n_init", "iterations", "best_q", "tol_q", "slow_tol", "n_converged")
+
+
+def _shape_problem(arrays: dict) -> str | None:
+    """What is wrong with the shapes of a file's arrays (K points of n states), or None."""
+    points = arrays["points"]
+    if points.ndim != 2:
+        return f"points has shape {points.shape}, not (K, n)"
+    k, n = points.shape
+    expected = {"q": (k,), "is_fixed": (k,), "n_unstable": (k,), "unstable_vectors": (k, n)}
+    for name, shape in expected.items():
+        if arrays[name].shape != shape:
+            return f"{name} has shape {arrays[name].shape}, not {shape} as points {points.shape} asks"
+    if arrays["eigenvalues"].shape not in ((k, n), (k, 0)):
+        return f"eigenvalues has shape {arrays['eigenvalues'].shape}, not {(k, n)}"
+    if arrays["jacobians"].shape not in ((k, n, n), (k, 0, 0)):
+        return f"jacobians has shape {arrays['jacobians'].shape}, not {(k, n, n)} or {(k, 0, 0)}"
+    if arrays["input"].ndim != 1:
+        return f"input has shape {arrays['input'].shape}, not (n_inputs,)"
+    return None
 
 
 @dataclass
@@ -105,9 +123,9 @@ class FixedPoints:
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
             raise FlipFlopError(f"{path} is not a valid fixed-point file ({type(exc).__name__}: "
                                 f"{str(exc).splitlines()[0] if str(exc) else 'unreadable'})") from None
-        k = len(arrays["points"])
-        if any(len(arrays[name]) != k for name in _ARRAYS if name != "input"):
-            raise FlipFlopError(f"{path} is not a valid fixed-point file (inconsistent array lengths)")
+        problem = _shape_problem(arrays)
+        if problem:
+            raise FlipFlopError(f"{path} is not a valid fixed-point file ({problem})")
         arrays["is_fixed"] = arrays["is_fixed"].astype(bool)
         for name in ("n_init", "iterations", "n_converged"):
             scalars[name] = int(scalars[name])
@@ -152,6 +170,8 @@ def merge(results: "list[FixedPoints]", dedup_tol: float = 1e-2) -> FixedPoints:
     arrays = {name: np.concatenate([getattr(r, name) for r in results]) for name in _ARRAYS if name != "input"}
     if any(r.jacobians.shape[1:] != first.jacobians.shape[1:] for r in results):
         arrays["jacobians"] = np.zeros((len(arrays["points"]), 0, 0), np.float32)
+    from flipflop.dynamics.points import deduplicate  # SciPy, only when merging
+
     keep = deduplicate(arrays["points"], np.where(arrays["is_fixed"], arrays["q"], np.inf), dedup_tol)
     keep = keep[np.lexsort((arrays["q"][keep], ~arrays["is_fixed"][keep]))]
     return FixedPoints(**{k: v[keep] for k, v in arrays.items()}, input=first.input,

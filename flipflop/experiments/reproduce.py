@@ -15,7 +15,6 @@ from typing import Callable, Sequence
 from flipflop.errors import SEED, FlipFlopError, check_value
 from flipflop.experiments import EXPERIMENTS, experiment_for
 from flipflop.experiments.paper import PAPER_INITIAL, find_paper_checkpoint
-from flipflop.reports.driver import draw_figures
 from flipflop.runs import METRICS, ensure_writable_dir
 from flipflop.tasks import DEFAULT_TASK, task_class
 from flipflop.training import TrainConfig
@@ -105,6 +104,8 @@ def reproduce(task: str = DEFAULT_TASK, seeds: Sequence[int] | None = None, runs
     total = len(configs) + 1
     log(f"[{total}/{total}] analyses, fixed points and figures into {out}")
     t = time.perf_counter()
+    from flipflop.reports.driver import draw_figures  # here: checking the arguments loads no TensorFlow
+
     written = draw_figures(paths, out, formats, reference=reference, log=log, timings=timings,
                            fixed_points="missing" if fixed_points else "never",
                            fixed_points_for=experiment.fixed_points_for)

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
-
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Sequence
 
 from flipflop.errors import FlipFlopError
 from flipflop.runs.fileio import atomic_path
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FORMATS = ("png", "pdf", "svg")
 
@@ -25,6 +25,8 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 def save_figure(fig: Figure, path: str | os.PathLike, formats: Sequence[str] = ("png",), dpi: int = 150) -> list[Path]:
     """Save ``fig`` as ``path`` with each suffix in ``formats``, atomically; close it."""
+    import matplotlib.pyplot as plt  # here: choosing formats loads no matplotlib
+
     out = []
     for fmt in formats:
         target = Path(path).with_suffix(f".{fmt}")

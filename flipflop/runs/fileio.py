@@ -112,6 +112,26 @@ def _flock(lock: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def check_unlocked(path: str | os.PathLike) -> None:
+    """Refuse now, as :func:`locked` would, if another process holds folder ``path``'s lock;
+    takes no lock and creates nothing (a check before any work; :func:`locked` still decides)."""
+    lock = Path(path) / LOCK
+    try:
+        import fcntl
+
+        fd = os.open(lock, os.O_RDONLY)
+    except (ImportError, OSError):  # no lock file (or no fcntl): nobody holds it
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError as e:
+        if e.errno in (errno.EAGAIN, errno.EACCES):
+            raise FlipFlopError(f"{lock.parent} is in use by another flipflop process (pid {_lock_holder(fd)}); "
+                                "wait for it to finish or stop it") from None
+    finally:
+        os.close(fd)
+
+
 def _lock_holder(fd: int) -> str:
     """The pid written in a held lock file ('?' if the holder has not written it yet)."""
     import time

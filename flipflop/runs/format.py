@@ -145,18 +145,9 @@ def save_model(model, path: str | os.PathLike) -> None:
         model.save(tmp)
 
 
-def load_model(path: str | os.PathLike, compile: bool = True):
-    """Load a ``.keras`` model (our custom cells included); bad files are a FlipFlopError.
-
-    Keras' safe mode stays on: a model with code in it (a ``Lambda`` layer) is refused.
-    """
-    from flipflop.backend import keras
-
-    import flipflop.models.build  # noqa: F401  (registers LayerwiseAdam)
-    from flipflop.models.cells import register_all
-
-    register_all()  # custom cells, for deserialisation
-
+def check_model_file(path: str | os.PathLike) -> Path:
+    """The ``.keras`` file of ``path`` (a run directory or the file) if it is a whole archive;
+    else a one-line FlipFlopError. Reads the archive's checksums only: no TensorFlow."""
     path = Path(path)
     if path.is_dir():
         path = path / MODEL
@@ -171,6 +162,22 @@ def load_model(path: str | os.PathLike, compile: bool = True):
         raise FlipFlopError(f"corrupt or unreadable model file {path}: not a readable .keras archive ({e})") from None
     if damaged is not None:
         raise FlipFlopError(f"corrupt or unreadable model file {path}: {damaged} in it fails its checksum")
+    return path
+
+
+def load_model(path: str | os.PathLike, compile: bool = True):
+    """Load a ``.keras`` model (our custom cells included); bad files are a FlipFlopError.
+
+    Keras' safe mode stays on: a model with code in it (a ``Lambda`` layer) is refused.
+    """
+    from flipflop.backend import keras
+
+    import flipflop.models.build  # noqa: F401  (registers LayerwiseAdam)
+    from flipflop.models.cells import register_all
+
+    register_all()  # custom cells, for deserialisation
+
+    path = check_model_file(path)
     try:
         return keras.models.load_model(path, compile=compile, safe_mode=True)
     except Exception as e:  # keras raises many types for corrupt archives

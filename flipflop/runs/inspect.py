@@ -37,11 +37,26 @@ def describe(path: str | Path) -> dict:
     return info
 
 
+def describe_config(path: str | Path) -> dict:
+    """What a run's ``config.json`` says (task, cell, size, training settings, versions),
+    without loading its model: no TensorFlow."""
+    path = Path(path)
+    config = runs.read_config(path.parent) if path.name == runs.CONFIG else runs.read_json(path)
+    if not isinstance(config, dict) or not isinstance(config.get("units"), int) or "cell" not in config:
+        raise FlipFlopError(f"{path} is not a run's {runs.CONFIG} (no cell and units in it)")
+    run = runs.Run(path.parent, config)
+    info = {"path": str(path), "task": run.task().name, "cell": config["cell"], "units": config["units"],
+            "n_inputs": config.get("n_inputs"), "n_outputs": config.get("n_outputs"),
+            "n_params": config.get("n_params"), "source": config.get("source", "trained"),
+            "train": config.get("train"), "versions": config.get("versions")}
+    return info
+
+
 def format_table(info: dict) -> str:
     """A readable two-column table of :func:`describe`'s result."""
     rows = [("path", info["path"])] + ([("task", info["task"])] if "task" in info else []) + [
         ("cell", info["cell"]), ("units", info["units"]), ("inputs / outputs", f"{info['n_inputs']} / {info['n_outputs']}"),
-        ("parameters", f"{info['n_params']:,}")]
+        ("parameters", f"{info['n_params']:,}" if isinstance(info["n_params"], int) else "?")]
     if "status" in info:
         rows.append(("status", info["status"]))
     train = info.get("train") or {}
@@ -54,10 +69,11 @@ def format_table(info: dict) -> str:
         for key, value in m.items():
             if isinstance(value, float) and key != "seed":
                 rows.append((f"{split} {key.replace('_', ' ')}", f"{value:.5f}" if key != "mse" else f"{value:.4f}"))
-    block = info["recurrent_block"]
-    rows += [("recurrent matrix", "W_rec" if block == "recurrent" else f"the {block} block of the recurrent kernel"),
-             ("spectral radius", f"{info['spectral_radius']:.4f}"),
-             ("eigenvalues |λ| > 1.01", f"{info['n_outside_unit_circle']} of {info['n_eigenvalues']}"),
-             ("|λ| median / std / p10", "{median:.4f} / {std:.4f} / {p10:.4f}".format(**info["spectral_signature"]))]
+    if "recurrent_block" in info:  # a model was read (not a config alone)
+        block = info["recurrent_block"]
+        rows += [("recurrent matrix", "W_rec" if block == "recurrent" else f"the {block} block of the recurrent kernel"),
+                 ("spectral radius", f"{info['spectral_radius']:.4f}"),
+                 ("eigenvalues |λ| > 1.01", f"{info['n_outside_unit_circle']} of {info['n_eigenvalues']}"),
+                 ("|λ| median / std / p10", "{median:.4f} / {std:.4f} / {p10:.4f}".format(**info["spectral_signature"]))]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

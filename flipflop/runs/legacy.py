@@ -42,7 +42,7 @@ def read_legacy(path: str | Path) -> tuple[dict, dict[str, dict[str, np.ndarray]
                     name.rsplit("/", 1)[-1].split(":")[0], np.array(obj)) if hasattr(obj, "shape") else None)
                 weights[layer] = arrays
     except OSError as e:
-        raise FlipFlopError(f"{path} is not a readable HDF5 file: {e}") from None
+        raise FlipFlopError(f"{path} is not a readable HDF5 file: {' '.join(str(e).split())[:200]}") from None
     try:
         config = json.loads(attrs["model_config"])
     except ValueError as e:

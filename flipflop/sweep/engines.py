@@ -64,17 +64,35 @@ def import_ray():
     return ray, tune
 
 
-def check_address(address: str, timeout_s: float = 5.0) -> None:
-    """A one-line error unless ``HOST:PORT`` (or ``ray://HOST:PORT``) accepts connections."""
+# An HTTP/2 client's first bytes: its preface and an empty SETTINGS frame. A gRPC server (a
+# Ray cluster's GCS, or its client server) answers with a SETTINGS frame of its own.
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+
+
+def check_address(address: str, timeout_s: float = 2.0) -> None:
+    """A one-line error unless ``HOST:PORT`` (or ``ray://HOST:PORT``) accepts connections
+    within ``timeout_s`` and answers as a gRPC server does (Ray's GCS and client server
+    are gRPC): checked with a socket, before Ray is imported."""
     if address in ("auto", "local"):
         return
-    m = re.fullmatch(r"(?:ray://)?\[?([^\]\s]+?)\]?:(\d+)", address)
-    if not m:
-        raise FlipFlopError(f"--address {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
+    m = re.fullmatch(r"(?:ray://)?\[?([^\]\s]+?)\]?:(\d{1,5})", address)
+    if not m or int(m[2]) > 65535:
+        raise FlipFlopError(f"--address {address[:80]!r}: expected HOST:PORT, ray://HOST:PORT or auto")
     try:
-        socket.create_connection((m[1], int(m[2])), timeout=timeout_s).close()
-    except OSError as e:
-        raise FlipFlopError(f"cannot reach a Ray cluster at {address}: {e.strerror or e}") from None
+        with socket.create_connection((m[1], int(m[2])), timeout=timeout_s) as conn:
+            conn.sendall(_HTTP2_PREFACE)
+            head = b""
+            while len(head) < 9:
+                part = conn.recv(9 - len(head))
+                if not part:
+                    break
+                head += part
+    except socket.timeout:
+        raise FlipFlopError(f"cannot reach a Ray cluster at {address}: no answer in {timeout_s:g} s") from None
+    except (OSError, UnicodeError) as e:
+        raise FlipFlopError(f"cannot reach a Ray cluster at {address}: {getattr(e, 'strerror', None) or e}") from None
+    if len(head) < 9 or head[3] != 4:  # frame type 4: SETTINGS
+        raise FlipFlopError(f"{address} answers, but not as a Ray cluster does (no gRPC server there)")
 
 
 @contextmanager
@@ -100,6 +118,15 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
         yield ray
     finally:
         ray.shutdown()
+
+
+def check_resources(ray, cpus_per_trial: float, gpus_per_trial: float) -> None:
+    """Refuse trials that the connected cluster could never place (Tune would wait forever)."""
+    have = ray.cluster_resources()
+    for name, want in (("CPU", cpus_per_trial), ("GPU", gpus_per_trial)):
+        if want > have.get(name, 0):
+            raise FlipFlopError(f"--{name.lower()}s-per-trial {want:g}: the Ray cluster has {have.get(name, 0):g} "
+                                f"{name}s in all")
 
 
 def limit_threads(cpus: float, gpus: float = 0.0) -> int:
@@ -216,7 +243,8 @@ def run_ray(sweep: Sweep, address: str | None = None, cpus_per_trial: float = 1,
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     grid = [{"name": p.name, "config": p.config.to_dict(), "run_dir": str(sweep.run_dir(p).resolve()),
              "force": force} for p in todo]
-    with ray_session(address, num_cpus):
+    with ray_session(address, num_cpus) as ray:
+        check_resources(ray, cpus_per_trial, gpus_per_trial)
         resources = {"cpu": cpus_per_trial, "gpu": gpus_per_trial}
         tuner = tune.Tuner(
             tune.with_resources(trial, resources),

@@ -31,7 +31,11 @@ class Sweep:
 
     def results(self) -> dict:
         f = self.path / RESULTS_FILE
-        return runs.read_json(f) if f.is_file() else {}
+        try:
+            results = runs.read_json(f) if f.is_file() else {}
+        except FlipFlopError:  # a damaged results.json: rebuilt from the run folders
+            return {}
+        return results if isinstance(results, dict) else {}
 
     def finished(self, point: Point) -> bool:
         """The point's run directory holds a finished run of exactly its config."""
@@ -50,12 +54,33 @@ def _jsonable(d: dict) -> dict:
     return json.loads(json.dumps(d))
 
 
+def _path(name: str, root: str | Path) -> Path:
+    if not re.fullmatch(r"[A-Za-z0-9][\w.-]*", str(name)) or len(str(name)) > 200:
+        raise FlipFlopError(f"sweep name {str(name)[:60]!r} must be letters, digits, '.', '_' or '-' (at most 200)")
+    return Path(root) / name
+
+
+def check_sweep(name: str, grid: Grid, root: str | Path = "sweeps", force: bool = False) -> Path:
+    """The folder of sweep ``root/name`` if ``grid`` may be run there: a different stored
+    grid is refused unless ``force``. Reads only."""
+    path = _path(name, root)
+    stored = path / GRID_FILE
+    if stored.is_file():
+        try:
+            same = runs.read_json(stored)["grid"] == _jsonable(grid.to_dict())
+        except (KeyError, TypeError, FlipFlopError):
+            same = False
+        if not same and not force:
+            raise FlipFlopError(f"{path} holds a different grid; use --force or another --name")
+    return path
+
+
 def open_sweep(name: str, grid: Grid | None = None, root: str | Path = "sweeps", force: bool = False) -> Sweep:
     """The sweep ``root/name``: with ``grid``, create it (or check it holds the same grid;
-    a different one is refused unless ``force``); without, read its stored grid."""
-    if not re.fullmatch(r"[A-Za-z0-9][\w.-]*", str(name)):
-        raise FlipFlopError(f"sweep name {name!r} must be letters, digits, '.', '_' or '-'")
-    path = Path(root) / name
+    a different one is refused unless ``force``) and rebuild its ``results.json`` from its
+    run folders; without, read its stored grid. The caller holds the folder's lock
+    (:func:`flipflop.runs.locked`) to write."""
+    path = _path(name, root)
     stored = path / GRID_FILE
     if grid is None:
         if not stored.is_file():
@@ -65,17 +90,31 @@ def open_sweep(name: str, grid: Grid | None = None, root: str | Path = "sweeps",
         except (KeyError, TypeError, ValueError) as e:
             raise FlipFlopError(f"corrupt file {stored}: {e}") from None
         return Sweep(path, grid, points(grid))
+    check_sweep(name, grid, root, force)
     pts = points(grid)
-    if stored.is_file():
-        try:
-            same = runs.read_json(stored)["grid"] == _jsonable(grid.to_dict())
-        except (KeyError, TypeError):
-            same = False
-        if not same and not force:
-            raise FlipFlopError(f"{path} holds a different grid; use --force or another --name")
     runs.ensure_writable_dir(path)
     runs.write_json(stored, {"grid": grid.to_dict(), "points": {p.name: p.params for p in pts}})
-    return Sweep(path, grid, pts)
+    sweep = Sweep(path, grid, pts)
+    rebuild_results(sweep)
+    return sweep
+
+
+def rebuild_results(sweep: Sweep) -> dict:
+    """``results.json`` from the run folders: every finished point is done (with its epochs
+    and target from its ``metrics.json``), a recorded failure of an unfinished point is
+    kept, and nothing else is listed. Run at every (re)start, so that a run that finished
+    while its driver was killed is never missing."""
+    earlier = sweep.results() if (sweep.path / RESULTS_FILE).is_file() else {}
+    results = {}
+    for p in sweep.points:
+        if sweep.finished(p):
+            m = runs.read_json(sweep.run_dir(p) / runs.METRICS)
+            results[p.name] = {"status": "done", "epochs_run": m.get("epochs_run"),
+                               "reached_target": m.get("reached_target")}
+        elif isinstance(earlier.get(p.name), dict) and earlier[p.name].get("status") == "failed":
+            results[p.name] = earlier[p.name]
+    runs.write_json(sweep.path / RESULTS_FILE, results)
+    return results
 
 
 @dataclass

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from flipflop.errors import FlipFlopError, param, validate_fields
+from flipflop.errors import MAX_SEED, FlipFlopError, param, validate_fields
 from flipflop.models.cells import CELLS, cell_spec
 from flipflop.models.recipes import OPTIMIZERS, RECIPES
 from flipflop.tasks import Task, make_task
@@ -27,7 +27,7 @@ class TrainConfig:
 
     cell: str = param("simplernn", kind="str", choices=tuple(CELLS), help="recurrent cell")
     units: int = param(400, kind="int", low=1, help="recurrent units")
-    seed: int = param(0, kind="int", low=0, help="seed of weights and data")
+    seed: int = param(0, kind="int", low=0, high=MAX_SEED, help="seed of weights and data")
     recipe: str = param("fast", kind="str", choices=tuple(RECIPES), help="training recipe")
     optimizer: str = param("muon", kind="str", choices=OPTIMIZERS, help="optimizer of the recurrent matrix")
     batch_size: int = param(32, kind="int", low=1, help="trials per batch")

@@ -20,6 +20,7 @@ from flipflop import runs
 from flipflop.backend import keras
 from flipflop.errors import FlipFlopError
 from flipflop.models.build import build_model
+from flipflop.training.budget import check_training
 from flipflop.training.callbacks import RunRecorder, TaskValidation, reached
 from flipflop.training.config import TrainConfig
 from flipflop.training.data import EpochData
@@ -55,6 +56,7 @@ def train(config: TrainConfig, out: str | Path, force: bool = False, verbose: in
     the loss turns NaN.
     """
     out = Path(out)
+    check_training(config)  # a training that cannot fit is refused before the folder is touched
     with runs.locked(out):
         return _train_locked(config, out, force, verbose, callbacks, log)
 
@@ -102,7 +104,9 @@ def _train_locked(config: TrainConfig, out: Path, force: bool, verbose: int, cal
                   shuffle=False, verbose=0,
                   callbacks=[keras.callbacks.TerminateOnNaN(), validation, *(callbacks or []), recorder])
         if "diverged" in state:
-            raise TrainingDiverged(f"{state['diverged']}; the last good model is kept in {out}")
+            kept = (f"the last good model is kept in {out / runs.MODEL}" if (out / runs.MODEL).is_file() else
+                    f"no epoch finished, so {out} holds no trained model")
+            raise TrainingDiverged(f"{state['diverged']}; {kept}")
 
     best = runs.load_model(out / runs.MODEL)
     metrics = {**evaluate(best, task, seed=config.seed + 10_000), "epochs_run": state["epoch"],

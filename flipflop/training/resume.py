@@ -30,24 +30,8 @@ def prepare_run_dir(config: TrainConfig, out: Path, force: bool = False,
     recorded in ``config.json``'s ``continued`` list. A damaged run is repaired when that
     is exact, else refused (``force`` starts it over).
     """
-    if not (out / runs.CONFIG).is_file():
-        if any(p.name != runs.LOCK for p in out.iterdir()) and not force:
-            raise FlipFlopError(f"{out} is not empty and holds no run; use --force or another --out")
-        runs.clear_run(out)
-        return None
-    try:
-        saved = TrainConfig.from_dict(runs.read_config(out)["train"]).to_dict()
-    except (FlipFlopError, KeyError, TypeError) as e:
-        if not force:
-            raise FlipFlopError(f"{out / runs.CONFIG} is unreadable ({e}){FORCE_HINT}") from None
-        runs.clear_run(out)
-        return None
-    new = config.to_dict()
-    changed = {k: [saved.get(k), v] for k, v in new.items() if saved.get(k) != v}
-    if changed and not set(changed) <= set(CONTINUABLE):
-        if not force:
-            raise FlipFlopError(f"{out} holds a run with a different config ({', '.join(sorted(changed))}; only "
-                                f"{', '.join(CONTINUABLE)} may change to train it further); use --force to overwrite it")
+    changed = compare_run_dir(config, out, force)
+    if changed is None:
         runs.clear_run(out)
         return None
     problem = runs.finished_problem(out)
@@ -81,6 +65,31 @@ def prepare_run_dir(config: TrainConfig, out: Path, force: bool = False,
         log(f"{out}: continuing after epoch {state['epoch']} with "
             + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items()))
     return state
+
+
+def compare_run_dir(config: TrainConfig, out: Path, force: bool = False) -> dict | None:
+    """What run folder ``out`` holds against ``config``, read only (no TensorFlow, no lock):
+    None to start afresh (no run there, or ``force`` over a different or unreadable one),
+    else the settings that changed (``{}``: the same run). A folder that holds other files,
+    an unreadable config or a different one (beyond ``CONTINUABLE``) is refused unless ``force``."""
+    if not (out / runs.CONFIG).is_file():
+        if out.is_dir() and any(p.name != runs.LOCK for p in out.iterdir()) and not force:
+            raise FlipFlopError(f"{out} is not empty and holds no run; use --force or another --out")
+        return None
+    try:
+        saved = TrainConfig.from_dict(runs.read_config(out)["train"]).to_dict()
+    except (FlipFlopError, KeyError, TypeError) as e:
+        if not force:
+            raise FlipFlopError(f"{out / runs.CONFIG} is unreadable ({e}){FORCE_HINT}") from None
+        return None
+    new = config.to_dict()
+    changed = {k: [saved.get(k), v] for k, v in new.items() if saved.get(k) != v}
+    if changed and not set(changed) <= set(CONTINUABLE):
+        if not force:
+            raise FlipFlopError(f"{out} holds a run with a different config ({', '.join(sorted(changed))}; only "
+                                f"{', '.join(CONTINUABLE)} may change to train it further); use --force to overwrite it")
+        return None
+    return changed
 
 
 def continue_run(out: Path, config: TrainConfig, changed: dict, epoch: int) -> None:

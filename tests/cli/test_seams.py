@@ -168,7 +168,9 @@ def test_bad_task_parameters_are_one_line_exit_2(capsys, tmp_path, argv, message
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--bits", "2", "--task-param", "n_bits=abc"], "--bits and --task-param n_bits=... both set n_bits; give one"),
+    (["--bits", "2", "--task-param", "n_bits=abc"],
+     "--task-param n_bits must be an integer, got 'abc'; and --bits 2 and --task-param n_bits='abc' both set n_bits"),
+    (["--bits", "2", "--task-param", "n_bits=3"], "--bits 2 and --task-param n_bits=3 both set n_bits; give one"),
     (["--task", "context_dm", "--bits", "2"], "--bits only apply to --task flipflop"),
     (["--task", "context_dm", "--duration-ms", "100"], "--duration-ms only apply to --task flipflop"),
 ])
@@ -180,7 +182,7 @@ def test_task_flags_are_generated_and_checked(capsys, tmp_path, argv, message):
 
 
 def test_a_cell_changes_the_tasks_default_step_only_where_none_is_given():
-    from flipflop.cli.commands import task_params
+    from flipflop.cli.checks import task_params
     from flipflop.cli.parser import build_parser
 
     def step(*argv):
