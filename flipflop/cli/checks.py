@@ -335,7 +335,14 @@ def check_compare(args: argparse.Namespace) -> None:
             check_address(address, ADDRESS_TIMEOUT_S)
 
 
-CHECKS = {"train": check_train, "inspect": check_inspect, "import-legacy": check_import_legacy,
+def check_tasks(args: argparse.Namespace) -> None:
+    from flipflop.tasks.neurogym import catalog
+
+    if args.neurogym and not catalog.installed():
+        raise FlipFlopError(f"--neurogym: NeuroGym is not installed ({catalog.envs.EXTRA_HINT})")
+
+
+CHECKS = {"train": check_train, "tasks": check_tasks, "inspect": check_inspect, "import-legacy": check_import_legacy,
           "reproduce": check_reproduce, "evaluate": check_evaluate, "figures": check_figures,
           "fixed-points": check_fixed_points, "sweep": check_sweep, "sweep-report": check_sweep_report,
           "compare": check_compare}

@@ -34,7 +34,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     from flipflop.tasks.neurogym import catalog
 
     described = [cls.describe() for cls in TASKS.values()]
-    gym = catalog.describe_all() if catalog.installed() else []
+    gym = catalog.describe_all() if args.neurogym and catalog.installed() else []
     if args.json:
         print(json.dumps(described + gym, indent=2, default=str))
         return 0
@@ -48,8 +48,12 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         if d["periods"]:
             print(f"  periods: {', '.join(d['periods'])}")
         print()
-    print("\n".join(line for d in gym for line in catalog.lines(d)) if gym else
-          f"neurogym:<EnvId>: NeuroGym's environments, once installed ({catalog.envs.EXTRA_HINT})")
+    if gym:
+        print("\n".join(line for d in gym for line in catalog.lines(d)))
+    elif catalog.installed():  # listing them imports NeuroGym and torch and builds every environment (seconds)
+        print("neurogym:<EnvId>: NeuroGym's environments; `flipflop tasks --neurogym` lists them")
+    else:
+        print(f"neurogym:<EnvId>: NeuroGym's environments, once installed ({catalog.envs.EXTRA_HINT})")
     return 0
 
 

@@ -241,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tasks", help="list the tasks: parameters (units, defaults) and channels")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--neurogym", action="store_true",
+                   help="list NeuroGym's environments too (the [neurogym] extra; takes seconds: it builds each one)")
 
     p = sub.add_parser("inspect", help="describe a run directory or .keras model")
     p.add_argument("path", type=path_arg, help="run directory or .keras file")

@@ -123,7 +123,9 @@ def test_a_missing_extra_is_named(tmp_path):
 
 
 def test_tasks_lists_the_environments(capsys):
-    assert main(["tasks", "--json"]) == 0
+    assert main(["tasks", "--json"]) == 0  # ours only, fast: NeuroGym is not imported
+    assert not any(d["name"].startswith("neurogym:") for d in json.loads(capsys.readouterr().out))
+    assert main(["tasks", "--json", "--neurogym"]) == 0
     listed = {d["name"]: d for d in json.loads(capsys.readouterr().out)}
     pdm = listed["neurogym:PerceptualDecisionMaking-v0"]
     assert pdm["dt_ms"] == 100 and pdm["timing_ms"]["stimulus"] == 2000
