@@ -118,8 +118,8 @@ def rewrite_links(text: str, page: str, anchors: dict[str, str]) -> str:
         if target.startswith("#"):
             where = anchors.get(target[1:])
             target = target if where in (None, page) else up + where + target
-        elif not re.match(r"^[a-z]+:", target):
-            target = up + target
+        elif not re.match(r"^[a-z]+:", target):  # a repository file; a notebook's page is its .ipynb
+            target = up + re.sub(r"^(notebooks/\d\d_\w+)\.py$", r"\1.ipynb", target)
         return f"{m.group(1)}({target})"
 
     return re.sub(r"(\]\s?)\(([^)\s]+)\)", fix, text)
@@ -233,13 +233,13 @@ def api_page() -> str:
     lines = ["# Python API", "", "Generated from the docstrings. `import flipflop` loads no TensorFlow until "
              "one of these names is used.", "", "## The public API", ""]
     for name, (module, attribute) in flipflop._API.items():
-        lines += [f"### flipflop.{name}", "", f"`{module}.{attribute}`", "",
-                  f"::: {module}.{attribute}", "    options:", "      show_root_heading: false",
-                  "      heading_level: 4", ""]
+        lines += [f"::: {module}.{attribute}", "    options:", "      show_root_heading: true",
+                  f'      heading: "flipflop.{name}"', f'      toc_label: "flipflop.{name}"', "      heading_level: 3", "",
+                  f"(defined in `{module}`)", ""]
     lines += ["## Modules the notebooks use", ""]
     for module in notebook_modules():
-        lines += [f"### {module}", "", f"::: {module}", "    options:", "      heading_level: 4",
-                  "      show_root_heading: false", ""]
+        lines += [f"::: {module}", "    options:", "      show_root_heading: true", "      show_root_full_path: true",
+                  "      heading_level: 3", ""]
     return "\n".join(lines)
 
 
@@ -305,3 +305,14 @@ def on_files(files: Files, config, **kwargs) -> Files:
 
 def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
     return include_readme(markdown, page.file.src_uri, Path(config["docs_dir"]))
+
+
+def on_post_page(output: str, page, config, **kwargs) -> str:
+    """A notebook's page links its ``.ipynb`` (copied beside it by mkdocs-jupyter's include_source)."""
+    uri = page.file.src_uri
+    if not (uri.startswith("notebooks/") and uri.endswith(".ipynb")):
+        return output
+    name = uri.rsplit("/", 1)[-1]
+    link = (f'<p><a href="{name}" download>Download this notebook</a> (<code>notebooks/{name[:-6]}.py</code> '
+            "in the repository, a jupytext file)</p>")
+    return output.replace("</h1>", "</h1>\n" + link, 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -25,10 +26,12 @@ def sources() -> list[Path]:
 
 
 def execute(source: Path, out: Path, size: str = "small", figures: Path | None = None,
-            timeout: int = 1800) -> tuple[Path, float]:
+            timeout: int = 1800) -> tuple[Path, float, float]:
     """Run ``source`` top to bottom in a fresh kernel (working directory: ``notebooks/``,
     ``FLIPFLOP_NOTEBOOK_SIZE=size``, figures into ``figures``); write ``out/<name>.ipynb``
-    with its outputs. Returns (that file, seconds). A cell that raises raises here."""
+    with its outputs. Returns (that file, wall seconds, CPU seconds of the kernel process:
+    user + system, load-independent; Ray's workers are not counted). A cell that raises
+    raises here."""
     import jupytext
     import nbformat
     from nbclient import NotebookClient
@@ -43,17 +46,23 @@ def execute(source: Path, out: Path, size: str = "small", figures: Path | None =
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits this process's environment
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _children_cpu()
         NotebookClient(nb, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(source.parent)}}).execute()
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
     finally:
         for k, v in saved.items():
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{source.stem}.ipynb"
     nbformat.write(nb, target)
-    return target, seconds
+    return target, seconds, cpu
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children (the kernel, once shut down)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = [s for s in sources() if not args.names or s.stem in args.names]
     for source in chosen:
-        target, seconds = execute(source, args.out, args.size, args.figures)
-        print(f"{source.name}: {seconds:.1f} s at the {args.size} size -> {target}", flush=True)
+        target, seconds, cpu = execute(source, args.out, args.size, args.figures)
+        load = os.getloadavg()[0]
+        print(f"{source.name}: {seconds:.1f} s wall, {cpu:.1f} s CPU at the {args.size} size "
+              f"(load {load:.1f}) -> {target}", flush=True)
     return 0
 
 

@@ -11,6 +11,15 @@
 #     name: python3
 # ---
 
+# %% [markdown]
+# # 1. The task: pulses, targets, the loss mask and the 8-state series (Figs. 1–2)
+#
+# Jarne's tutorial trains a recurrent network to be a **3-bit flip-flop**: three input
+# channels each receive brief set (+1) and reset (−1) pulses, and each output must hold the
+# sign of its channel's last pulse until the next one arrives. A network that does this
+# has to store 2³ = 8 memories, one per combination of bits. Everything in this notebook
+# is the task alone: no network is trained.
+
 # %% tags=["parameters"]
 # Size: "small" (a smoke test, seconds) or "default" (the paper's numbers). Set it here or
 # with the environment variable FLIPFLOP_NOTEBOOK_SIZE; figures are saved under OUT.
@@ -20,15 +29,6 @@ from pathlib import Path
 SIZE = os.environ.get("FLIPFLOP_NOTEBOOK_SIZE", "default")
 OUT = Path(os.environ.get("FLIPFLOP_NOTEBOOK_OUT", "notebook-out")) / "01_task"
 assert SIZE in ("small", "default"), SIZE
-
-# %% [markdown]
-# # 1. The task: pulses, targets, the loss mask and the 8-state series (Figs. 1–2)
-#
-# Jarne's tutorial trains a recurrent network to be a **3-bit flip-flop**: three input
-# channels each receive brief set (+1) and reset (−1) pulses, and each output must hold the
-# sign of its channel's last pulse until the next one arrives. A network that does this
-# has to store 2³ = 8 memories, one per combination of bits. Everything in this notebook
-# is the task alone: no network is trained.
 
 # %%
 import numpy as np
@@ -54,9 +54,9 @@ for p in type(task).describe()["parameters"]:
 # %% [markdown]
 # ## Fig. 1: the model
 #
-# Three inputs drive 400 recurrent units through $W^{in}$; the units drive each other
-# through $W^{rec}$ and three linear outputs read them out through $W^{out}$:
-# $h_{t+1} = \tanh(W^{rec} h_t + W^{in} x_t)$, $z_t = W^{out} h_t + b$.
+# Three inputs drive 400 recurrent units through W<sub>in</sub>; the units drive each other
+# through W<sub>rec</sub> and three linear outputs read them out through W<sub>out</sub>:
+# h(t+1) = tanh(W<sub>rec</sub> h(t) + W<sub>in</sub> x(t)), z(t) = W<sub>out</sub> h(t) + b.
 
 # %%
 Image(save_figure(figures.schematic(task.n_bits, 400, "SimpleRNN"), OUT / "fig1_model")[0])

@@ -11,6 +11,18 @@
 #     name: python3
 # ---
 
+# %% [markdown]
+# # 2. Training: the paper's recipe against ours, and swapping the cell
+#
+# The paper trains its SimpleRNN-400 with Adam at 1e-4 on one set of 30,050 trials,
+# batches of 128, for 20 epochs. Our default recipe, `fast`, reaches the same target about
+# 25 times sooner: small batches of fresh trials, and Muon (a step of fixed spectral norm)
+# on the recurrent matrix. The recipe `faithful` adds a pull of W<sub>rec</sub> back towards its
+# orthogonal start, so that its spectrum keeps the paper's ring (notebook 3).
+#
+# A training is a `TrainConfig` and a run directory. Rerunning a cell reuses a finished run
+# and resumes an interrupted one from its last epoch.
+
 # %% tags=["parameters"]
 # Size: "small" (tiny networks, short trials: a minute) or "default" (400-unit networks on
 # the paper's task: several minutes on a laptop CPU). Set it here or with FLIPFLOP_NOTEBOOK_SIZE.
@@ -20,18 +32,6 @@ from pathlib import Path
 SIZE = os.environ.get("FLIPFLOP_NOTEBOOK_SIZE", "default")
 OUT = Path(os.environ.get("FLIPFLOP_NOTEBOOK_OUT", "notebook-out")) / "02_training"
 assert SIZE in ("small", "default"), SIZE
-
-# %% [markdown]
-# # 2. Training: the paper's recipe against ours, and swapping the cell
-#
-# The paper trains its SimpleRNN-400 with Adam at 1e-4 on one set of 30,050 trials,
-# batches of 128, for 20 epochs. Our default recipe, `fast`, reaches the same target about
-# 25 times sooner: small batches of fresh trials, and Muon (a step of fixed spectral norm)
-# on the recurrent matrix. The recipe `faithful` adds a pull of $W^{rec}$ back towards its
-# orthogonal start, so that its spectrum keeps the paper's ring (notebook 3).
-#
-# A training is a `TrainConfig` and a run directory. Rerunning a cell reuses a finished run
-# and resumes an interrupted one from its last epoch.
 
 # %%
 import flipflop
@@ -80,7 +80,7 @@ Image(save_figure(fig, OUT / "training_curves")[0])
 #
 # The cell is one argument (`flipflop train --cell gru`). Each cell gets its own learning
 # rate per recipe from the cell registry: the GRU and the continuous-time CTRNN move their
-# state by a fraction of $W$'s effect per step, and take a larger one.
+# state by a fraction of W's effect per step, and take a larger one.
 
 # %%
 from flipflop.models.cells import CELLS

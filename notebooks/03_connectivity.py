@@ -11,20 +11,10 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-# Size: "small" (two of the shipped networks) or "default" (all four: the paper's Figs. 3-4,
-# as `flipflop figures` draws them). Set it here or with FLIPFLOP_NOTEBOOK_SIZE.
-import os
-from pathlib import Path
-
-SIZE = os.environ.get("FLIPFLOP_NOTEBOOK_SIZE", "default")
-OUT = Path(os.environ.get("FLIPFLOP_NOTEBOOK_OUT", "notebook-out")) / "03_connectivity"
-assert SIZE in ("small", "default"), SIZE
-
 # %% [markdown]
 # # 3. The trained connectivity and its spectrum (Figs. 3–4)
 #
-# The networks start from a random **orthogonal** $W^{rec}$: all its eigenvalues lie on the
+# The networks start from a random **orthogonal** W<sub>rec</sub>: all its eigenvalues lie on the
 # unit circle, so at the start no direction of activity grows or decays. The paper's
 # observation: after training, "except for a small group of eigenvalues that migrated out
 # of the unit circle, the rest remain on it". The few outliers are the directions the
@@ -32,6 +22,17 @@ assert SIZE in ("small", "default"), SIZE
 # left nearly untouched.
 #
 # We read the four networks shipped in `data/` (no training needed).
+
+# %% tags=["parameters"]
+# Size: "small" or "default" (set here or with FLIPFLOP_NOTEBOOK_SIZE). This chapter only reads
+# the four networks shipped in data/, in seconds, so both sizes draw Figs. 3-4 as `flipflop
+# figures` does.
+import os
+from pathlib import Path
+
+SIZE = os.environ.get("FLIPFLOP_NOTEBOOK_SIZE", "default")
+OUT = Path(os.environ.get("FLIPFLOP_NOTEBOOK_OUT", "notebook-out")) / "03_connectivity"
+assert SIZE in ("small", "default"), SIZE
 
 # %%
 import numpy as np
@@ -44,7 +45,7 @@ from flipflop.plotting.spectra import spectra_grid
 from flipflop.runs import INITIAL, shipped_runs
 from flipflop.tasks.flipflop.analysis import SIGNATURE_BARS, has_paper_signature
 
-paths = shipped_runs("flipflop")[: 2 if SIZE == "small" else None]
+paths = shipped_runs("flipflop")
 analyses = [flipflop.analyse(p) for p in paths]  # what `flipflop figures` draws from
 a = analyses[0]
 print([x.label for x in analyses])
@@ -61,7 +62,7 @@ Image(save_figure(flipflop.draw_figure(analyses, "fig3_connectivity"), OUT / f"f
 # %% [markdown]
 # ## The ring and the outliers, in numbers
 #
-# `spectral_signature` gives the moduli $|\lambda|$ summarised: the radius, how many lie
+# `spectral_signature` gives the moduli |λ| summarised: the radius, how many lie
 # beyond 1.01, and the median and spread of the ring. The paper's own network has radius
 # 1.082, 57 of 400 beyond 1.01, median 1.002 and std 0.016; we test a network for that
 # signature with these bars:
@@ -75,7 +76,7 @@ for x in analyses:
 
 # %% [markdown]
 # Before training the matrix is orthogonal, and every eigenvalue sits on the circle
-# ($|\lambda| = 1$ to round-off). Training moved only a few of them:
+# (|λ| = 1 to round-off). Training moved only a few of them:
 
 # %%
 before = spectrum(recurrent_matrix(a.run.model(INITIAL)))
@@ -98,8 +99,8 @@ Image(save_figure(fig, OUT / "spectrum_before_after")[0])
 Image(save_figure(flipflop.draw_figure(analyses, "fig4_spectra"), OUT / "fig4_spectra")[0])
 
 # %% [markdown]
-# What the outliers do: an eigenvalue with $|\lambda| > 1$ is a direction in which activity
+# What the outliers do: an eigenvalue with |λ| > 1 is a direction in which activity
 # grows under the linear part of the map, until the tanh saturates it. The memories of
 # notebook 4 sit where that growth is balanced by saturation; notebook 5 finds those
 # states as fixed points and linearises the network there (Fig. 8), where the Jacobian
-# $\mathrm{diag}(1 - h^2)\,W^{rec}$ shrinks the ring inside the circle.
+# diag(1 − h²) W<sub>rec</sub> shrinks the ring inside the circle.

@@ -11,16 +11,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-# Size: "small" (two of the shipped networks) or "default" (all four: Figs. 5-6 as
-# `flipflop figures` draws them). Set it here or with FLIPFLOP_NOTEBOOK_SIZE.
-import os
-from pathlib import Path
-
-SIZE = os.environ.get("FLIPFLOP_NOTEBOOK_SIZE", "default")
-OUT = Path(os.environ.get("FLIPFLOP_NOTEBOOK_OUT", "notebook-out")) / "04_activity"
-assert SIZE in ("small", "default"), SIZE
-
 # %% [markdown]
 # # 4. Activity on the cube: SVD trajectories and the 8 memories (Figs. 5–6)
 #
@@ -29,6 +19,17 @@ assert SIZE in ("small", "default"), SIZE
 # largest directions and finds the 8 memories at the corners of a **cube**, one bit per
 # axis. (Its figures say "PCA"; its code computes an uncentred truncated SVD, and so do we;
 # `project(..., method="pca")` centres first.)
+
+# %% tags=["parameters"]
+# Size: "small" or "default" (set here or with FLIPFLOP_NOTEBOOK_SIZE). This chapter only reads
+# the four networks shipped in data/, in seconds, so both sizes draw Figs. 5-6 as `flipflop
+# figures` does.
+import os
+from pathlib import Path
+
+SIZE = os.environ.get("FLIPFLOP_NOTEBOOK_SIZE", "default")
+OUT = Path(os.environ.get("FLIPFLOP_NOTEBOOK_OUT", "notebook-out")) / "04_activity"
+assert SIZE in ("small", "default"), SIZE
 
 # %%
 import numpy as np
@@ -42,7 +43,7 @@ from flipflop.runs import shipped_runs
 from flipflop.tasks.flipflop.cube import cube_corners
 from flipflop.tasks.flipflop.task import state_label
 
-paths = shipped_runs("flipflop")[: 2 if SIZE == "small" else None]
+paths = shipped_runs("flipflop")
 analyses = [flipflop.analyse(p) for p in paths]
 a = analyses[0]
 print("hidden activity on the series:", a.hidden.shape, "(trials, steps, units)")
@@ -58,7 +59,7 @@ Image(save_figure(flipflop.draw_figure(analyses, "fig5_eight_states"), OUT / f"f
 
 # %% [markdown]
 # How much of the activity those three directions hold, and how cube-like the 8 resting
-# states are: the R² of the best affine map from the corners $\{\pm 1\}^3$ to the states'
+# states are: the R² of the best affine map from the corners {±1}³ to the states'
 # centroids, a linear decoder's accuracy per bit, and the angles between the fitted bit
 # axes (90° for a right-angled cube).
 

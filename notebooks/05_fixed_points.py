@@ -11,6 +11,20 @@
 #     name: python3
 # ---
 
+# %% [markdown]
+# # 5. Fixed points and linearisation (Figs. 7–8)
+#
+# With the input off, the network is a map h ↦ F(h) = tanh(W<sub>rec</sub> h). Its fixed
+# points F(h\*) = h\* are where activity can rest. We find them as Sussillo and Barak
+# (2013) do: minimise q(h) = ½ ‖F(h) − h‖² from many states the
+# network visits, keep the minima with q ≈ 0, and linearise F there. The
+# eigenvalues of the Jacobian ∂F/∂h at a point say whether it is
+# stable (all |λ| < 1: a memory) or a saddle, and along how many directions
+# activity leaves it.
+#
+# An ideal 3-bit flip-flop (three independent bistable switches) has 8 stable points, 12
+# saddles with one unstable mode between neighbouring memories, 6 with two and 1 with three.
+
 # %% tags=["parameters"]
 # Size: "small" (a 64-start search) or "default" (the paper's search from 1,024 starts on a
 # 400-unit network: tens of seconds). Figs. 7-8 come from the fixed points cached in data/
@@ -21,20 +35,6 @@ from pathlib import Path
 SIZE = os.environ.get("FLIPFLOP_NOTEBOOK_SIZE", "default")
 OUT = Path(os.environ.get("FLIPFLOP_NOTEBOOK_OUT", "notebook-out")) / "05_fixed_points"
 assert SIZE in ("small", "default"), SIZE
-
-# %% [markdown]
-# # 5. Fixed points and linearisation (Figs. 7–8)
-#
-# With the input off, the network is a map $h \mapsto F(h) = \tanh(W^{rec} h)$. Its fixed
-# points $F(h^*) = h^*$ are where activity can rest. We find them as Sussillo and Barak
-# (2013) do: minimise $q(h) = \tfrac12 \lVert F(h) - h \rVert^2$ from many states the
-# network visits, keep the minima with $q \approx 0$, and linearise $F$ there. The
-# eigenvalues of the Jacobian $\partial F / \partial h$ at a point say whether it is
-# stable (all $|\lambda| < 1$: a memory) or a saddle, and along how many directions
-# activity leaves it.
-#
-# An ideal 3-bit flip-flop (three independent bistable switches) has 8 stable points, 12
-# saddles with one unstable mode between neighbouring memories, 6 with two and 1 with three.
 
 # %%
 import numpy as np
@@ -78,8 +78,8 @@ Image(save_figure(flipflop.draw_figure(a, "fig7_fixed_points"), OUT / f"fig7_fix
 # %% [markdown]
 # ## Fig. 8: the linearised dynamics
 #
-# The Jacobian's eigenvalues at each fixed point beside $W^{rec}$'s. At a memory the tanh
-# is saturated, $\mathrm{diag}(1 - h^{*2})$ shrinks the ring inside the unit circle, and
+# The Jacobian's eigenvalues at each fixed point beside W<sub>rec</sub>'s. At a memory the tanh
+# is saturated, diag(1 − h\*²) shrinks the ring inside the unit circle, and
 # every mode decays: the memory is stable. At a saddle some stay outside.
 
 # %%

@@ -11,17 +11,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-# Size: "small" (import and spectrum only) or "default" (also its fixed points: a search of
-# a few minutes, cached in the imported run, and Figs. 7-8). Set it here or with
-# FLIPFLOP_NOTEBOOK_SIZE. The checkpoint: $FLIPFLOP_PAPER_CHECKPOINT or ./paper-checkpoint/.
-import os
-from pathlib import Path
-
-SIZE = os.environ.get("FLIPFLOP_NOTEBOOK_SIZE", "default")
-OUT = Path(os.environ.get("FLIPFLOP_NOTEBOOK_OUT", "notebook-out")) / "06_paper_network"
-assert SIZE in ("small", "default"), SIZE
-
 # %% [markdown]
 # # 6. The paper's own network
 #
@@ -33,6 +22,17 @@ assert SIZE in ("small", "default"), SIZE
 # network and writes an ordinary run directory. Put the two files in `./paper-checkpoint/`
 # (or point `$FLIPFLOP_PAPER_CHECKPOINT` at their folder). Without them this notebook says
 # so and does nothing else.
+
+# %% tags=["parameters"]
+# Size: "small" (import and spectrum only) or "default" (also its fixed points: a search of
+# a few minutes, cached in the imported run, and Figs. 7-8). Set it here or with
+# FLIPFLOP_NOTEBOOK_SIZE. The checkpoint: $FLIPFLOP_PAPER_CHECKPOINT or ./paper-checkpoint/.
+import os
+from pathlib import Path
+
+SIZE = os.environ.get("FLIPFLOP_NOTEBOOK_SIZE", "default")
+OUT = Path(os.environ.get("FLIPFLOP_NOTEBOOK_OUT", "notebook-out")) / "06_paper_network"
+assert SIZE in ("small", "default"), SIZE
 
 # %%
 from IPython.display import Image

@@ -11,17 +11,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-# Size: "small" (one task: a 16-unit network trained for two short epochs, and the shipped
-# network's figures) or "default" (the primer's setting trained on perceptual DM, and every
-# shipped task's evaluation and figures). Set it here or with FLIPFLOP_NOTEBOOK_SIZE.
-import os
-from pathlib import Path
-
-SIZE = os.environ.get("FLIPFLOP_NOTEBOOK_SIZE", "default")
-OUT = Path(os.environ.get("FLIPFLOP_NOTEBOOK_OUT", "notebook-out")) / "07_primer_tasks"
-assert SIZE in ("small", "default"), SIZE
-
 # %% [markdown]
 # # 7. The primer's tasks: train, evaluate, psychometric curves and the task figures
 #
@@ -32,6 +21,17 @@ assert SIZE in ("small", "default"), SIZE
 # tool of the flip-flop applies to it: `train`, `evaluate`, fixed points and figures.
 # Its setting: a continuous-time RNN (CTRNN) of 100 units with Dale's law (80 % excitatory),
 # τ = 100 ms, a step of 20 ms.
+
+# %% tags=["parameters"]
+# Size: "small" (one task: a 16-unit network trained for two short epochs, and the shipped
+# network's figures) or "default" (the primer's setting trained on perceptual DM, and every
+# shipped task's evaluation and figures). Set it here or with FLIPFLOP_NOTEBOOK_SIZE.
+import os
+from pathlib import Path
+
+SIZE = os.environ.get("FLIPFLOP_NOTEBOOK_SIZE", "default")
+OUT = Path(os.environ.get("FLIPFLOP_NOTEBOOK_OUT", "notebook-out")) / "07_primer_tasks"
+assert SIZE in ("small", "default"), SIZE
 
 # %%
 from IPython.display import Image, display

@@ -11,6 +11,15 @@
 #     name: python3
 # ---
 
+# %% [markdown]
+# # 8. Populations: a sweep on Ray, and the population report
+#
+# The paper draws its conclusions from four networks. A claim such as "the trained
+# spectrum keeps a ring at |λ| = 1 with a few outliers" is a statement about every
+# network the recipe makes; a sweep trains many (seeds, sizes, cells, any training or task
+# parameter) as ordinary run directories, and the population report states each claim as
+# a number across them. The same as `flipflop sweep` and `flipflop sweep-report`.
+
 # %% tags=["parameters"]
 # Size: "small" (two 16-unit networks on short 2-bit trials, one epoch each, no fixed points)
 # or "default" (four SimpleRNN-64 seeds on the paper's task, with the fixed-point census:
@@ -22,15 +31,6 @@ from pathlib import Path
 SIZE = os.environ.get("FLIPFLOP_NOTEBOOK_SIZE", "default")
 OUT = Path(os.environ.get("FLIPFLOP_NOTEBOOK_OUT", "notebook-out")) / "08_populations"
 assert SIZE in ("small", "default"), SIZE
-
-# %% [markdown]
-# # 8. Populations: a sweep on Ray, and the population report
-#
-# The paper draws its conclusions from four networks. A claim such as "the trained
-# spectrum keeps a ring at |λ| = 1 with a few outliers" is a statement about every
-# network the recipe makes; a sweep trains many (seeds, sizes, cells, any training or task
-# parameter) as ordinary run directories, and the population report states each claim as
-# a number across them. The same as `flipflop sweep` and `flipflop sweep-report`.
 
 # %%
 import contextlib

@@ -44,7 +44,7 @@ def test_the_first_cell_sets_the_size_and_only_the_public_api_is_used(source):
 
 @pytest.mark.parametrize("source", SOURCES, ids=[s.stem for s in SOURCES])
 def test_each_notebook_runs_top_to_bottom_at_the_small_size(source, executed):
-    path, seconds = executed(source, "small")
+    path, seconds, cpu = executed(source, "small")
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.get("execution_count") for c in code), "every cell ran"
@@ -53,7 +53,7 @@ def test_each_notebook_runs_top_to_bottom_at_the_small_size(source, executed):
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     skipped = any("checkpoint is not here" in o.get("text", "") for o in outputs)
     assert images or skipped, "a notebook draws its figures (only the paper's skips without its checkpoint)"
-    print(f"{source.stem}: {seconds:.1f} s at the small size")
+    print(f"{source.stem}: {seconds:.1f} s wall, {cpu:.1f} s CPU at the small size")
 
 
 def test_a_notebook_that_raises_fails(tmp_path, executed):
@@ -65,10 +65,23 @@ def test_a_notebook_that_raises_fails(tmp_path, executed):
         executed.tool.execute(source, tmp_path / "out", "small")
 
 
-@pytest.mark.parametrize("chapter, figures", [
-    ("03_connectivity", ("fig3_connectivity_simplernn-400-seed0", "fig4_spectra")),
-    ("05_fixed_points", ("fig7_fixed_points_simplernn-400-seed0", "fig8_linearised_simplernn-400-seed0"))])
-def test_the_default_size_draws_the_figures_that_flipflop_figures_draws(chapter, figures, executed, tmp_path_factory):
+COMPARED = {  # chapter -> the figures it draws that `flipflop figures` also draws
+    "03_connectivity": ("fig3_connectivity_simplernn-400-seed0", "fig4_spectra"),
+    "04_activity": ("fig5_eight_states_simplernn-400-seed0", "fig6_cubes"),
+    "05_fixed_points": ("fig7_fixed_points_simplernn-400-seed0", "fig8_linearised_simplernn-400-seed0")}
+
+
+@pytest.mark.parametrize("chapter", sorted(COMPARED))
+def test_the_size_changes_nothing_before_the_compared_figures_are_drawn(chapter):
+    """So the small run draws them as the default run does: SIZE is read only after the
+    last cell that draws one of them (in chapter 5, by the live search that follows)."""
+    cells = [c.source for c in jupytext.read(ROOT / "notebooks" / f"{chapter}.py").cells if c.cell_type == "code"]
+    last = max(i for i, c in enumerate(cells) if any(f.rsplit("_simplernn", 1)[0] in c for f in COMPARED[chapter]))
+    assert all("SIZE" not in c for c in cells[1:last + 1]), chapter
+
+
+@pytest.mark.parametrize("chapter", sorted(COMPARED))
+def test_the_figures_a_notebook_draws_are_those_flipflop_figures_draws(chapter, executed, tmp_path_factory):
     import matplotlib.image
 
     from flipflop.cli import main
@@ -76,10 +89,9 @@ def test_the_default_size_draws_the_figures_that_flipflop_figures_draws(chapter,
     cli = tmp_path_factory.getbasetemp() / "flipflop-figures"
     if not cli.is_dir():  # `flipflop figures`: the shipped networks, their cached fixed points
         assert main(["figures", "--out", str(cli)]) == 0
-    source = next(s for s in SOURCES if s.stem == chapter)
-    executed(source, "default")
-    ours = executed.figures("default") / chapter
-    for stem in figures:
+    executed(next(s for s in SOURCES if s.stem == chapter), "small")
+    ours = executed.figures("small") / chapter
+    for stem in COMPARED[chapter]:
         a, b = ours / f"{stem}.png", cli / f"{stem}.png"
         assert a.read_bytes() == b.read_bytes(), stem  # the same file
         assert (matplotlib.image.imread(a) == matplotlib.image.imread(b)).all()

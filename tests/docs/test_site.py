@@ -1,6 +1,7 @@
 """The documentation site: `mkdocs build --strict` over the executed notebooks, its generated
 pages (CLI from the parser, tasks from the registry, API from the docstrings), the README's
 sections each on a page, and strictness that a broken link does fail."""
+import html
 import re
 import subprocess
 import sys
@@ -32,11 +33,13 @@ def site(executed, tmp_path_factory):
 
 def test_the_site_builds_strict_with_the_notebooks_rendered_with_their_figures(site):
     home = (site / "index.html").read_text()
-    assert "python3 -m pip install -e" in home and 'class="highlight"' in home  # the two commands, highlighted
+    text = html.unescape(re.sub(r"<[^>]+>", "", home))
+    assert 'python3 -m pip install -e ".[test]" && python3 -m pytest' in text  # the README's two commands
+    assert "python3 -m pip install . && flipflop reproduce" in text and 'class="highlight"' in home
     for source in SOURCES:
         page = (site / "notebooks" / source.stem / "index.html").read_text()
         assert page.count("data:image/png;base64") >= (0 if source.stem.startswith("06") else 1), source.stem
-        assert f'href="{source.stem}.ipynb"' in page or f"{source.stem}.ipynb" in page  # the download
+        assert f'href="{source.stem}.ipynb"' in page and (site / "notebooks" / source.stem / f"{source.stem}.ipynb").is_file()
         assert f"notebooks/{source.stem}/" in home  # in the navigation
 
 
@@ -50,7 +53,7 @@ def test_the_cli_page_has_every_command_and_flag_of_the_parser(site):
     for name, parser in sub.choices.items():
         assert f'id="flipflop-{name}"' in page, name
         for action in parser._actions:
-            for option in action.option_strings:
+            for option in [] if isinstance(action, argparse._HelpAction) else action.option_strings:
                 assert f"<code>{option}</code>" in page, (name, option)
 
 
@@ -72,7 +75,8 @@ def test_the_api_page_renders_each_public_names_docstring(site):
     page = (site / "reference" / "api" / "index.html").read_text()
     for name, (module, attribute) in flipflop._API.items():
         assert f"flipflop.{name}" in page, name
-        doc = getattr(importlib.import_module(module), attribute).__doc__
+        obj = getattr(importlib.import_module(module), attribute)
+        doc = obj.__doc__ if callable(obj) else None  # TASKS, a dict, has only dict's
         if doc:
             words = re.sub(r"[`*:]", "", doc.strip().split(".")[0]).split()[:3]
             assert " ".join(words) in re.sub(r"<[^>]+>", "", page).replace("\n", " "), (name, words)
@@ -86,9 +90,10 @@ def test_every_readme_section_is_on_a_page_and_its_links_are_rewritten(executed)
     placed = hooks.placements(ROOT / "docs")
     assert all(page != hooks.MORE for name, page in placed.items()), "a README section is on no page (more.md)"
     anchors = {"reliability": "reliability.md"}
-    text = hooks.rewrite_links("see [R](#reliability), ![f](figures/a.png) and [x](https://x.org)", "reference/cli.md",
-                               anchors)
-    assert text == "see [R](../reliability.md#reliability), ![f](../figures/a.png) and [x](https://x.org)"
+    text = hooks.rewrite_links("see [R](#reliability), ![f](figures/a.png), [n](notebooks/01_task.py) and "
+                               "[x](https://x.org)", "reference/cli.md", anchors)
+    assert text == ("see [R](../reliability.md#reliability), ![f](../figures/a.png), [n](../notebooks/01_task.ipynb) "
+                    "and [x](https://x.org)")
 
 
 def test_strict_is_meaningful_a_broken_link_or_anchor_fails(tmp_path):
@@ -100,3 +105,9 @@ def test_strict_is_meaningful_a_broken_link_or_anchor_fails(tmp_path):
     for page, ok in (("[a](other.md)", False), ("[a](#nowhere)", False), ("# T\n\n[a](#t)", True)):
         (tmp_path / "docs" / "index.md").write_text(page + "\n")
         assert (mkdocs(cwd=tmp_path).returncode == 0) == ok, page
+
+
+def test_sphinx_roles_in_docstrings_are_shown_as_code(executed):
+    roles = executed.load_tool("griffe_roles")
+    assert roles.plain("a :class:`Task` or :func:`~flipflop.x.f` in :mod:`flipflop.runs`, ``x``") == \
+        "a `Task` or `f` in `flipflop.runs`, ``x``"
