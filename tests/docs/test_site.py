@@ -111,3 +111,10 @@ def test_sphinx_roles_in_docstrings_are_shown_as_code(executed):
     roles = executed.load_tool("griffe_roles")
     assert roles.plain("a :class:`Task` or :func:`~flipflop.x.f` in :mod:`flipflop.runs`, ``x``") == \
         "a `Task` or `f` in `flipflop.runs`, ``x``"
+
+
+def test_every_navigation_link_of_every_page_leads_to_a_page(site):
+    for page in site.rglob("index.html"):
+        for href in re.findall(r'href="([^"#]+)"\s+class="md-nav__link', page.read_text()):
+            target = (page.parent / href).resolve()
+            assert (target / "index.html").is_file() or target.is_file(), (page.relative_to(site), href)
