@@ -94,14 +94,17 @@ Image(save_figure(flipflop.draw_figure(a, "fig8_linearised"), OUT / f"fig8_linea
 # `flipflop fixed-points` runs) starts half of its searches from such states relaxed for
 # 300 steps at the input (close to the attractors), then searches again from the
 # midpoints between the stable points found, where the saddles lie. From the cached
-# search's 1,024 starts (the default size) it finds the cached points again; from 64 (the
-# small size) fewer:
+# search's 1,024 starts (the default size: a minute or two) it finds the cached points
+# again. The small size runs the primitive alone, from 64 raw states of the series and
+# 1,000 iterations: quick, and it finds few.
 
 # %%
 from flipflop.dynamics.search import compute_fixed_points
 
-n_init = 64 if SIZE == "small" else 1024
-found = compute_fixed_points(a.model, a.task, n_init=n_init).fixed_only()  # cache=None: data/ is left alone
+if SIZE == "small":
+    found = flipflop.find_fixed_points(a.model, inputs=a.series.inputs, n_init=64, max_iters=1000, seed=0)
+else:
+    found = compute_fixed_points(a.model, a.task, n_init=1024).fixed_only()  # cache=None: data/ is left alone
 print(found.summary(ideal_census(a.task)))
 near = [np.min(np.linalg.norm(fps.points - p, axis=1)) for p in found.points]
 print(f"{len(found.points)} points found, {sum(d < 1e-3 for d in near)} of them within 1e-3 of a cached one")
