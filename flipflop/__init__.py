@@ -18,7 +18,8 @@ TensorFlow)::
     flipflop.reproduce()                                        # the paper, end to end
 
 ``find_fixed_points(model, ...)`` is the finder on any Keras RNN; ``register_task`` adds a
-task of your own, and ``analysis_of`` gives a task's analysis spec.
+task of your own, ``analysis_of`` gives a task's analysis spec, and
+``draw_figure(analyses, "fig4_spectra")`` one figure of ``draw_figures`` (for a notebook).
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ _API = {
     "analyse": ("flipflop.reports.analyse", "analyse_run"),
     "analysis_of": ("flipflop.reports.specs", "analysis_of"),
     "draw_figures": ("flipflop.reports.driver", "draw_figures"),
+    "draw_figure": ("flipflop.reports.draw", "draw_figure"),
     "reproduce": ("flipflop.experiments.reproduce", "reproduce"),
 }
 

@@ -1,4 +1,5 @@
 """Shared fixtures: a tiny task and a tiny trained run, built once per session."""
+import importlib.util
 import os
 from pathlib import Path
 
@@ -157,3 +158,42 @@ def small_specs(monkeypatch):
 
     full = specs._spec_of
     monkeypatch.setattr(specs, "_spec_of", lambda cls: full(cls).replace(fixed_point_starts=16, evaluation_trials=200))
+
+
+# ---------------------------------------------------------------- the notebooks (tests/docs)
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def load_tool(name: str):
+    """``docs/<name>.py`` as a module (docs/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"flipflop_docs_{name}", DOCS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Executed:
+    """The notebooks, each run at most once per size and session (``docs/notebooks.py``): (executed
+    .ipynb, wall s, kernel CPU s); their figures under ``figures(size)``."""
+
+    def __init__(self, root: Path):
+        self.root, self.done, self.tool, self.load_tool = root, {}, load_tool("notebooks"), load_tool
+
+    def figures(self, size: str) -> Path:
+        return self.root / size / "figures"
+
+    def folder(self, size: str) -> Path:
+        return self.root / size / "notebooks"
+
+    def __call__(self, source: Path, size: str = "small"):
+        key = (source.stem, size)
+        if key not in self.done:
+            self.done[key] = self.tool.execute(source, self.folder(size), size, self.figures(size))
+        return self.done[key]
+
+
+@pytest.fixture(scope="session")
+def executed(tmp_path_factory):
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    return Executed(tmp_path_factory.mktemp("notebooks"))

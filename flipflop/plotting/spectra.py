@@ -52,8 +52,10 @@ def spectrum(eigenvalues: np.ndarray, title: str = "") -> Figure:
     return fig
 
 
-def spectra_grid(spectra: Sequence[tuple[str, np.ndarray]]) -> Figure:
-    """Fig. 4: eigenvalue spectra of several realisations (and a reference network)."""
+def spectra_grid(spectra: Sequence[tuple[str, np.ndarray]],
+                 title: str = "Recurrent-weight spectra of independently trained networks") -> Figure:
+    """Fig. 4: eigenvalue spectra of several realisations (and a reference network), one
+    scale for all, under ``title``."""
     n = len(spectra)
     cols = 1 if n == 1 else 2 if n in (2, 4) else 3
     rows = int(np.ceil(n / cols))
@@ -63,7 +65,7 @@ def spectra_grid(spectra: Sequence[tuple[str, np.ndarray]]) -> Figure:
         _square_limits(ax, *(e for _, e in spectra))  # one scale for all: comparable at a glance
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
-    fig.suptitle("Recurrent-weight spectra of independently trained networks")
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 

@@ -32,6 +32,24 @@ def figure_plan(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None =
     return plan
 
 
+def draw_figure(analyses: "RunAnalysis | Sequence[RunAnalysis]", stem: str,
+                reference: RunAnalysis | None = None) -> "Figure | None":
+    """The figure that ``flipflop figures`` saves as ``stem`` for these analyses (the first is
+    the main realisation) and ``reference``: the same maker, so saved with
+    :func:`flipflop.plotting.io.save_figure` it is the same file. ``stem`` is a file stem
+    (``fig4_spectra``, ``fig7_fixed_points_simplernn-400-seed0``) or, for a per-run figure,
+    its figure's stem alone (``fig7_fixed_points``: the main run's). None where the figure
+    draws nothing (e.g. no fixed points); an unknown stem is a FlipFlopError naming the known ones."""
+    analyses = [analyses] if isinstance(analyses, RunAnalysis) else list(analyses)
+    plan = dict(figure_plan(analyses, reference))
+    if stem not in plan:
+        main = f"{stem}_{analyses[0].label}" if analyses else stem
+        if main not in plan:
+            raise FlipFlopError(f"no figure {stem!r} for these runs; their figures: {', '.join(plan)}")
+        stem = main
+    return plan[stem]()
+
+
 def save_plan(plan: Plan, out: str | Path, formats: Sequence[str] = ("png",)) -> list[Path]:
     """Make and save each figure of ``plan`` into ``out`` (one at a time, closed once saved);
     a maker that returns None draws nothing. Returns the files written."""

@@ -262,6 +262,14 @@ class Run:
         return bool(self.metrics)
 
     @property
+    def target(self) -> tuple[float, float] | None:
+        """(performance, MSE) the run trained to, from its config; None for an imported network."""
+        train = self.config.get("train") or {}
+        if "target_accuracy" in train and "target_mse" in train:
+            return float(train["target_accuracy"]), float(train["target_mse"])
+        return None
+
+    @property
     def fixed_points_path(self) -> Path:
         return self.path / FIXED_POINTS
 

@@ -104,14 +104,6 @@ def _cell_name(a: RunAnalysis) -> str:
     return spec.keras_cell.removesuffix("Cell") if spec else cell
 
 
-def _target(a: RunAnalysis) -> tuple[float, float] | None:
-    """(performance, MSE) the run trained to, from its config; None for imported networks."""
-    train = a.run.config.get("train") or {}
-    if "target_accuracy" in train and "target_mse" in train:
-        return float(train["target_accuracy"]), float(train["target_mse"])
-    return None
-
-
 def model_figure(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None) -> Figure:
     main = analyses[0]
     return figures.schematic(main.task.n_bits, main.w_rec.shape[0], _cell_name(main))
@@ -147,7 +139,7 @@ def cubes_figure(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None)
 
 
 def training_figure(analyses: Sequence[RunAnalysis], reference: RunAnalysis | None) -> Figure:
-    return training_curves([(a.label, a.run.history) for a in analyses], [_target(a) for a in analyses],
+    return training_curves([(a.label, a.run.history) for a in analyses], [a.run.target for a in analyses],
                            analyses[0].task.metric)
 
 

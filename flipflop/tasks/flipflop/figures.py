@@ -65,11 +65,14 @@ def schematic(n_bits: int = 3, units: int = 400, cell: str = "SimpleRNN") -> Fig
 
 
 # Fig. 2 -------------------------------------------------------------------------------------
-def training_samples(trials: Trials, dt_ms: float = 1.0, n_samples: int = 3) -> Figure:
-    """Fig. 2: a grid of noisy inputs and delayed targets; rows = channels, columns = samples."""
+def training_samples(trials: Trials, dt_ms: float = 1.0, n_samples: int = 3,
+                     title: str = "Training samples: noisy set/reset pulses and the delayed flip-flop target",
+                     width: float = 3.4) -> Figure:
+    """Fig. 2: a grid of noisy inputs and delayed targets; rows = channels, columns = samples
+    (each ``width`` inches wide)."""
     n_bits = trials.inputs.shape[-1]
     n_samples = min(n_samples, len(trials.inputs))
-    fig, axes = plt.subplots(n_bits, n_samples, figsize=(3.4 * n_samples, 1.6 * n_bits + 0.6),
+    fig, axes = plt.subplots(n_bits, n_samples, figsize=(width * n_samples, 1.6 * n_bits + 0.6),
                              sharex=True, sharey=True, squeeze=False)
     t = np.arange(trials.inputs.shape[1]) * dt_ms
     for b in range(n_bits):
@@ -85,7 +88,7 @@ def training_samples(trials: Trials, dt_ms: float = 1.0, n_samples: int = 3) -> 
             if b == n_bits - 1:
                 ax.set_xlabel("time (ms)")
     axes[0, -1].legend(loc="upper right", fontsize=7, frameon=False)
-    fig.suptitle("Training samples: noisy set/reset pulses and the delayed flip-flop target")
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 
