@@ -55,6 +55,10 @@ def decoded_memory_figure(delays: Sequence[dict], dt_ms: float, ylabel: str, tit
             if truth:
                 ax.axhline(t["label"], color=colour, lw=0.6, ls="--")
         ax.set(title=f"delay {d['delay_ms'] / 1000:g} s", xlabel="time in delay (s)")
+    if truth:  # the delay's first steps leave the decoder's range: keep the labels' scale
+        values = [t["label"] for d in delays for t in d["traces"]]
+        pad = 0.3 * (max(values) - min(values) or 1.0)
+        axes[0, 0].set_ylim(min(values) - pad, max(values) + pad)
     axes[0, 0].set_ylabel(ylabel)
     fig.suptitle(title, fontsize=9)
     return fig
