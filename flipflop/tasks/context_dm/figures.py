@@ -45,7 +45,7 @@ def mante_state_space(panels: Sequence[dict], title: str = "") -> Figure:
             pts, vec = p["points"], p.get("vectors")
             slow = p.get("vector_label") == "selection vector"
             ax.scatter(pts[:, 0], pts[:, 1], s=18, color="k", marker="x", zorder=4,
-                       label="line of slow points" if slow else "fixed points")
+                       label="slow points" if slow else "fixed points")
             if vec is not None:
                 scale = 0.1 * np.ptp(np.concatenate([t for t in p["xy"]]), axis=0).max()
                 for (x, y), (dx, dy) in zip(pts, vec):
