@@ -1,6 +1,8 @@
 """Train the shipped primer-task networks in data/: one CTRNN per task in the primer's setting
 (100 units, Dale's law 0.8, tau 100 ms, dt 20 ms), exactly as `flipflop reproduce --task NAME`
-trains them, slimmed for shipping (no optimizer state), with their fixed points cached.
+trains them (with `flipflop.experiments.primer.MECHANISMS`' settings where the mechanism
+needs them), slimmed for shipping (no optimizer state), with their fixed points and
+mechanism measures cached.
 
     python scripts/train_shipped_tasks.py [--tasks perceptual_dm,...] [--out data]
 """

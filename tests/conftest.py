@@ -157,7 +157,8 @@ def small_specs(monkeypatch):
     from flipflop.reports import specs
 
     full = specs._spec_of
-    monkeypatch.setattr(specs, "_spec_of", lambda cls: full(cls).replace(fixed_point_starts=16, evaluation_trials=200))
+    monkeypatch.setattr(specs, "_spec_of", lambda cls: full(cls).replace(fixed_point_starts=16, evaluation_trials=200,
+                                                                         mechanism_trials=40, mechanism_iters=200))
 
 
 # ---------------------------------------------------------------- the notebooks (tests/docs)

@@ -85,6 +85,12 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from flipflop.reports.evaluate import evaluate_run, format_evaluation
 
+    if args.generalise:
+        from flipflop.reports.generalise import format_generalisation, generalise_run
+
+        result = generalise_run(args.run, args.trials, args.seed)
+        print(json.dumps(result, indent=2) if args.json else format_generalisation(result))
+        return 0
     result = evaluate_run(args.run, args.trials, args.seed)
     print(json.dumps(result, indent=2) if args.json else format_evaluation(result))
     return 0

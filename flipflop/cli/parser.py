@@ -216,6 +216,9 @@ def _add_evaluate_args(p: argparse.ArgumentParser) -> None:
                    help=f"fresh trials (default {EVALUATION_TRIALS})")
     p.add_argument("--seed", type=checked(SEED), default=EVALUATION_SEED,
                    help=f"seed of the fresh trials (default {EVALUATION_SEED})")
+    p.add_argument("--generalise", action="store_true",
+                   help="score conditions it never trained on (the task's), by our and NeuroGym's decision "
+                        "rule, beside the ideal observer (--trials per case)")
 
 
 def build_parser() -> argparse.ArgumentParser:

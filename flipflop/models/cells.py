@@ -41,7 +41,9 @@ class CTRNNParams:
     dale_ratio: float | None = param(None, low=0, high=1, open_low=True, open_high=True, none=True,
                                      help="fraction of excitatory units, e.g. 0.8; default: no Dale's law",
                                      flag="--dale")
-    sigma_rec: float = param(0.0, low=0, help="recurrent noise std, in training only")
+    sigma_rec: float = param(0.0, low=0, help="recurrent noise std (x sqrt(2 dt/tau) per step), in training only")
+    l2_h: float = param(0.0, low=0, help="rate penalty: l2_h x mean squared rate, added to the loss")
+    l2_weight: float = param(0.0, low=0, help="weight penalty: l2_weight x sum of squared input and recurrent weights")
     no_self_connections: bool = param(False, kind="bool", help="zero and keep zero the recurrent diagonal")
     use_bias: bool = param(False, kind="bool", help="add a trainable bias")
     dt_ms: float | None = param(None, low=0, open_low=True, none=True, unit="ms",
@@ -78,18 +80,20 @@ def _lstm(units: int, seed: int, **kwargs: Any):
 def _ctrnn(units: int, seed: int, **kwargs: Any):
     from flipflop.backend import keras
 
-    from flipflop.models.ctrnn import CTRNN
+    from flipflop.models.ctrnn import CTRNN, RatePenalty
 
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    l2_h = kwargs.pop("l2_h", 0.0)
     return keras.layers.RNN(CTRNN(units, seed=seed, **_initialisers(seed), **kwargs),
-                            return_sequences=True, name="recurrent")
+                            return_sequences=True, name="recurrent",
+                            activity_regularizer=RatePenalty(l2_h) if l2_h > 0 else None)
 
 
 def _check_ctrnn(units: int, params: dict) -> None:
     """Cross-checks that need the cell itself (dt <= tau, a Dale ratio leaving both populations)."""
     from flipflop.models.ctrnn import CTRNN
 
-    CTRNN(units, **{k: v for k, v in params.items() if v is not None})
+    CTRNN(units, **{k: v for k, v in params.items() if v is not None and k != "l2_h"})
 
 
 def set_update_gate_bias(layer, value: float = GRU_UPDATE_BIAS) -> None:

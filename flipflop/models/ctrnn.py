@@ -4,7 +4,15 @@ Dynamics (Yang & Wang 2020, Eq. 27; noise as in Song, Yang & Wang 2016), alpha =
 
     h <- (1 - alpha) h + alpha tanh(h W_rec_eff + x W_in + b) + sqrt(2 alpha) sigma_rec xi,
 
-with xi ~ N(0, 1) drawn on every step, in training only. Weights follow Keras' ``h @ W``
+with xi ~ N(0, 1) drawn on every step, in training only. This is the primer's
+``alpha * (... + sqrt(2 / alpha) sigma_rec xi)`` (Song, Yang & Wang 2016, Eq. 6): the noise's
+variance per unit of time does not depend on ``dt``.
+
+Penalties (Yang et al. 2019's ``l2_h`` and ``l2_weight``), both 0 by default: ``l2_weight``
+adds ``l2_weight * sum(W**2)`` of the input and the recurrent kernel (``keras.regularizers.L2``
+on the raw weights; with Dale's law ``|W|**2`` is the same); ``l2_h`` adds ``l2_h`` times the
+mean squared rate over trials, steps and units (:class:`RatePenalty`, the recurrent layer's
+activity regulariser, so Keras adds it with ``add_loss``). Weights follow Keras' ``h @ W``
 convention: ``W_rec[i, j]`` is the connection from presynaptic unit ``i`` to postsynaptic ``j``.
 The effective matrix is ``W_rec_eff = |W_rec| * s[:, None] * M`` with Dale's law (``s`` = +1 for
 the first ``round(dale_ratio * units)`` units, excitatory, -1 for the rest) and ``W_rec * M``
@@ -92,6 +100,24 @@ class ExcitatoryOnly(keras.constraints.Constraint):
 
 
 @keras.saving.register_keras_serializable(package="flipflop")
+class RatePenalty(keras.regularizers.Regularizer):
+    """``l2_h`` x the mean of ``h**2`` over trials, steps and units: an activity regulariser for
+    the recurrent layer's output sequence (batch, steps, units). Keras divides an activity
+    regulariser's value by the batch size, so this returns the sum over trials of each
+    trial's mean."""
+
+    def __init__(self, l2_h: float = 0.0):
+        self.l2_h = float(l2_h)
+
+    def __call__(self, x):
+        per_trial = ops.mean(ops.square(x), axis=tuple(range(1, len(x.shape))))
+        return ops.cast(self.l2_h, x.dtype) * ops.sum(per_trial)
+
+    def get_config(self) -> dict:
+        return {"l2_h": self.l2_h}
+
+
+@keras.saving.register_keras_serializable(package="flipflop")
 class CTRNN(keras.layers.Layer):
     """Leaky tanh RNN cell for ``keras.layers.RNN``; see the module docstring for the equations.
 
@@ -99,7 +125,9 @@ class CTRNN(keras.layers.Layer):
         units: number of units.
         tau_ms: single-unit time constant (ms), > 0.
         dt_ms: Euler step (ms), 0 < dt_ms <= tau_ms; ``alpha = dt_ms / tau_ms``.
-        sigma_rec: recurrent noise std (>= 0), added only when ``training=True``.
+        sigma_rec: recurrent noise std (>= 0, in units of the rate), added only when
+            ``training=True``, scaled by ``sqrt(2 alpha)``.
+        l2_weight: L2 penalty (>= 0) on the input and recurrent kernels (``sum(W**2)``).
         dale_ratio: fraction of excitatory units in (0, 1), or None for no Dale's law. With Dale's
             law the recurrent weights start from ``dale_initial_weights`` and
             ``recurrent_initializer`` is unused.
@@ -112,7 +140,7 @@ class CTRNN(keras.layers.Layer):
     """
 
     def __init__(self, units: int, tau_ms: float = 100.0, dt_ms: float = 10.0, sigma_rec: float = 0.0,
-                 dale_ratio: float | None = None, no_self_connections: bool = False,
+                 l2_weight: float = 0.0, dale_ratio: float | None = None, no_self_connections: bool = False,
                  mask: np.ndarray | list | None = None, use_bias: bool = False,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  seed: int | None = None, **kwargs):
@@ -123,8 +151,9 @@ class CTRNN(keras.layers.Layer):
                 raise FlipFlopError(f"{name} must be > 0, got {value}")
         if dt_ms > tau_ms:
             raise FlipFlopError(f"dt_ms ({dt_ms}) must not exceed tau_ms ({tau_ms})")
-        if not (math.isfinite(sigma_rec) and sigma_rec >= 0):
-            raise FlipFlopError(f"sigma_rec must be >= 0, got {sigma_rec}")
+        for name, value in (("sigma_rec", sigma_rec), ("l2_weight", l2_weight)):
+            if not (math.isfinite(value) and value >= 0):
+                raise FlipFlopError(f"{name} must be >= 0, got {value}")
         if dale_ratio is not None:
             if not 0.0 < dale_ratio < 1.0:
                 raise FlipFlopError(f"dale_ratio must be in the open interval (0, 1), got {dale_ratio}")
@@ -138,6 +167,7 @@ class CTRNN(keras.layers.Layer):
             if not np.isin(mask, (0.0, 1.0)).all():
                 raise FlipFlopError("mask must contain only 0 and 1")
         self.units, self.tau_ms, self.dt_ms, self.sigma_rec = units, float(tau_ms), float(dt_ms), float(sigma_rec)
+        self.l2_weight = float(l2_weight)
         self.dale_ratio, self.no_self_connections = dale_ratio, bool(no_self_connections)
         self.mask, self.use_bias, self.seed = mask, bool(use_bias), seed
         self.kernel_initializer = _seeded(kernel_initializer, seed)
@@ -163,11 +193,12 @@ class CTRNN(keras.layers.Layer):
         if self.dale_signs is not None:
             w0 = dale_initial_weights(self.dale_signs, conn, None if self.seed is None else self.seed + 1)
             recurrent_init = lambda shape, dtype=None: ops.convert_to_tensor(w0, dtype)  # noqa: E731
+        penalty = keras.regularizers.L2(self.l2_weight) if self.l2_weight > 0 else None
         self.kernel = self.add_weight(shape=(input_shape[-1], self.units),
-                                      initializer=self.kernel_initializer, name="kernel")
+                                      initializer=self.kernel_initializer, name="kernel", regularizer=penalty)
         self.recurrent_kernel = self.add_weight(
             shape=(self.units, self.units), initializer=recurrent_init, name="recurrent_kernel",
-            constraint=None if conn is None else _MaskConstraint(self.connectivity))
+            constraint=None if conn is None else _MaskConstraint(self.connectivity), regularizer=penalty)
         if conn is not None:  # raw weights start at zero under the mask, too
             self.recurrent_kernel.assign(self.recurrent_kernel * self.connectivity)
         self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias") \
@@ -193,7 +224,7 @@ class CTRNN(keras.layers.Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "units": self.units, "tau_ms": self.tau_ms, "dt_ms": self.dt_ms,
-                "sigma_rec": self.sigma_rec, "dale_ratio": self.dale_ratio,
+                "sigma_rec": self.sigma_rec, "l2_weight": self.l2_weight, "dale_ratio": self.dale_ratio,
                 "no_self_connections": self.no_self_connections,
                 "mask": None if self.mask is None else self.mask.tolist(), "use_bias": self.use_bias,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),

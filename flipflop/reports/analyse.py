@@ -90,6 +90,17 @@ def fixed_point_sets(a: RunAnalysis, mode: FixedPointMode, progress: bool = Fals
     return out
 
 
+def mechanisms(a: RunAnalysis, mode: FixedPointMode) -> dict | None:
+    """The spec's mechanism measures, following the fixed points' ``mode``: read from the run's
+    cache ("cached"), computed when missing ("missing") or always ("always"), or none ("never")."""
+    if a.spec.mechanisms is None or mode == "never":
+        return None
+    cache = a.run.mechanisms_path
+    if mode == "always" or (mode == "missing" and not cache.is_file()):
+        runs.write_json(cache, a.spec.mechanisms(a))
+    return runs.read_json(cache) if cache.is_file() else None
+
+
 @validate_params(fixed_points=MODE)
 def analyse_run(path: str | Path, label: str | None = None, fixed_points: FixedPointMode = "cached",
                 progress: bool = False) -> RunAnalysis:
@@ -115,6 +126,7 @@ def analyse_run(path: str | Path, label: str | None = None, fixed_points: FixedP
     if spec.fresh_evaluation:
         a.evaluation = evaluate_model(model, task, spec.evaluation_trials, spec=spec)
     a.fixed_points = fixed_point_sets(a, fixed_points, progress)
+    a.mechanisms = mechanisms(a, fixed_points)
     if spec.analyse is not None:
         a.extras = spec.analyse(a)
     return a

@@ -48,6 +48,7 @@ HISTORY = "history.csv"
 METRICS = "metrics.json"
 STATE = "state.json"
 FIXED_POINTS = "fixed_points.npz"
+MECHANISMS = "mechanisms.json"  # a task's mechanism measures, cached beside its fixed points
 CHECKPOINT_GLOB = "checkpoint-*.keras"
 TAGGED_FIXED_POINTS_GLOB = "fixed_points_*.npz"
 CONFIG_FORMAT = 2
@@ -71,9 +72,9 @@ def clear_run(path: str | os.PathLike) -> None:
 
 
 def clear_fixed_points(path: str | os.PathLike) -> None:
-    """Delete the run's cached fixed points (they belong to the model that is about to change)."""
+    """Delete the run's cached fixed points and mechanism measures (they belong to the model that is about to change)."""
     path = Path(path)
-    for p in list(path.glob(TAGGED_FIXED_POINTS_GLOB)) + [path / FIXED_POINTS]:
+    for p in list(path.glob(TAGGED_FIXED_POINTS_GLOB)) + [path / FIXED_POINTS, path / MECHANISMS]:
         p.unlink(missing_ok=True)
 
 
@@ -272,6 +273,10 @@ class Run:
     @property
     def fixed_points_path(self) -> Path:
         return self.path / FIXED_POINTS
+
+    @property
+    def mechanisms_path(self) -> Path:
+        return self.path / MECHANISMS
 
     def fixed_points_at(self, tag: str | None) -> Path:
         """The cache of the fixed points at one input: ``fixed_points_<tag>.npz`` (``tag``:

@@ -2,7 +2,11 @@
 
 A :class:`DecisionTask` lays out its ``period_names`` one after the other; each period
 ``p`` takes its duration from the field ``p_ms``: a number (fixed) or a ``(low, high)``
-range (uniform over the whole steps in between, drawn per trial). The *response period*
+range (uniform over the whole steps in between, drawn per trial). The memory delay
+(``delay_period``) can have a long tail: a fraction ``delay_tail_p`` of trials draws it
+uniformly between its range's upper end and ``delay_tail_ms`` instead (drawn after every
+other duration, so ``delay_tail_p = 0`` leaves the trials bit-identical);
+:meth:`DecisionTask.capped_delay` clips the delay for a curriculum. The *response period*
 (``response_period``, "decision" unless a task says otherwise) starts with the go cue.
 
 Inputs: channel 0 is the fixation cue, 1 from the start of the trial until the go cue,
@@ -30,7 +34,7 @@ answered correctly without a fixation break.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Iterator
 
 import numpy as np
@@ -49,6 +53,7 @@ class DecisionTask(Task):
     metric: ClassVar[str] = "accuracy"
     response_period: ClassVar[str] = "decision"
     stimulus_periods: ClassVar[tuple[str, ...]] = ("stimulus",)
+    delay_period: ClassVar[str] = "delay"  # the memory delay: its tail and curriculum
 
     dt_ms: float = param(20.0, low=0, open_low=True, unit="ms", help="simulation step (the primer's 20 ms)",
                          flag="--dt-ms --dt")
@@ -59,6 +64,9 @@ class DecisionTask(Task):
                                    help="loss weight of the response steps after the grace period (fixation: 1)")
     fix_threshold: float = param(0.5, low=0, high=1, open_low=True,
                                  help="a choice output above this before the go cue breaks fixation")
+    delay_tail_p: float = param(0.0, low=0, high=1, help="fraction of trials whose delay comes from the long tail")
+    delay_tail_ms: float = param(0.0, low=0, unit="ms",
+                                 help="longest delay of the tail (uniform from the delay range's upper end to this)")
 
     # ---------------------------------------------------------------- what a task adds
 
@@ -90,6 +98,11 @@ class DecisionTask(Task):
         """Boolean (trials,): trials with a correct answer (all by default)."""
         return np.ones(len(conditions["choice"]), bool)
 
+    def ideal_choices(self, trials: Trials) -> np.ndarray:
+        """The ideal observer's choice (0 or 1) on each trial, from the same noisy inputs the
+        network sees (each task defines its own)."""
+        raise NotImplementedError(f"{self.name} has no ideal observer")
+
     # ---------------------------------------------------------------- the interface
 
     def input_channels(self) -> tuple[Channel, ...]:
@@ -103,6 +116,11 @@ class DecisionTask(Task):
             if self.steps(_low(getattr(self, f"{p}_ms"))) < 1:
                 raise FlipFlopError(f"{p}_ms ({_low(getattr(self, f'{p}_ms')):g}) is shorter than one step "
                                     f"of dt_ms ({self.dt_ms:g} ms)")
+        if self.delay_tail_p > 0:
+            high = _high(getattr(self, f"{self.delay_period}_ms", 0.0))
+            if self.delay_tail_ms < high:
+                raise FlipFlopError(f"delay_tail_ms ({self.delay_tail_ms:g}) must be at least the delay's upper "
+                                    f"end ({high:g} ms) when delay_tail_p > 0")
         response = _low(getattr(self, f"{self.response_period}_ms"))
         if self.steps(response) <= self.steps(self.grace_ms):
             raise FlipFlopError(f"{self.response_period}_ms ({response:g}) must exceed grace_ms "
@@ -144,6 +162,23 @@ class DecisionTask(Task):
         broke = np.any((choice_out.max(axis=-1) > self.fix_threshold) & (t < go), axis=1)
         return choice, broke
 
+    def first_actions(self, outputs: np.ndarray, trials: Trials) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """NeuroGym's decision rule: the action of each step is the argmax of the outputs
+        (0 fixation, 1 and 2 the choices); the choice is the first action other than fixation
+        from the go cue on. Returns (choice 0/1, -1 where there is none; responded; whether
+        an argmax before the go cue was not fixation, which NeuroGym's tasks penalise but
+        do not abort by default)."""
+        outputs = np.asarray(outputs)
+        t = np.arange(outputs.shape[1])[None, :]
+        go, end = trials.periods[self.response_period][:, :1], trials.periods[self.response_period][:, 1:]
+        action = np.argmax(outputs[..., :3], axis=-1)
+        acting = (action > 0) & (t >= go) & (t < end)
+        responded = acting.any(axis=1)
+        first = np.argmax(acting, axis=1)
+        choice = np.where(responded, action[np.arange(len(action)), first] - 1, -1)
+        early = np.any((action > 0) & (t < go), axis=1)
+        return choice, responded, early
+
     # ---------------------------------------------------------------- rendering
 
     def durations(self, n: int, rng: np.random.Generator | None) -> dict[str, np.ndarray]:
@@ -157,7 +192,30 @@ class DecisionTask(Task):
                           else np.full(n, (lo + hi) // 2, np.int64))
             else:
                 out[p] = np.full(n, self.steps(ms), np.int64)
+        if rng is not None and self.delay_tail_p > 0 and self.delay_period in out:
+            tail = rng.random(n) < self.delay_tail_p
+            lo, hi = self.steps(_high(getattr(self, f"{self.delay_period}_ms"))), self.steps(self.delay_tail_ms)
+            out[self.delay_period] = np.where(tail, rng.integers(lo, hi, size=n, endpoint=True),
+                                              out[self.delay_period])
         return out
+
+    def max_steps(self) -> int:
+        """The longest trial's steps: every period at its upper end (the delay's tail's, if any)."""
+        longest = {p: _high(getattr(self, f"{p}_ms")) for p in self.period_names}
+        if self.delay_tail_p > 0 and self.delay_period in longest:
+            longest[self.delay_period] = self.delay_tail_ms
+        return sum(self.steps(ms) for ms in longest.values())
+
+    def capped_delay(self, max_ms: float) -> "DecisionTask":
+        """A copy whose memory delay (range and tail) is clipped at ``max_ms`` (a curriculum step)."""
+        name = f"{self.delay_period}_ms"
+        if not hasattr(self, name):
+            raise FlipFlopError(f"{self.name} has no {self.delay_period} period to cap")
+        ms = getattr(self, name)
+        capped = (min(ms[0], max_ms), min(ms[1], max_ms)) if isinstance(ms, tuple) else min(ms, max_ms)
+        tail = min(self.delay_tail_ms, max_ms)
+        p = self.delay_tail_p if tail > _high(capped) else 0.0
+        return replace(self, **{name: capped, "delay_tail_ms": tail if p else self.delay_tail_ms, "delay_tail_p": p})
 
     def render(self, conditions: dict, durations: dict, rng: np.random.Generator | None) -> Trials:
         """Inputs, targets and mask of trials with these labels and period steps (noise if ``rng``)."""
@@ -239,6 +297,19 @@ def check_levels(name: str, levels: tuple[float, ...]) -> None:
 
 def _low(ms: float | tuple[float, float]) -> float:
     return ms[0] if isinstance(ms, tuple) else ms
+
+
+def _high(ms: float | tuple[float, float]) -> float:
+    return ms[1] if isinstance(ms, tuple) else ms
+
+
+def stimulus_sum(trials: Trials, period: str, channels: slice) -> np.ndarray:
+    """The inputs of ``channels`` summed over ``period`` of each trial (trials, channels):
+    what an ideal observer of Gaussian evidence integrates."""
+    t = np.arange(trials.inputs.shape[1])[None, :]
+    span = trials.periods[period]
+    on = ((t >= span[:, :1]) & (t < span[:, 1:])).astype(np.float64)
+    return np.einsum("nt,ntc->nc", on, trials.inputs[..., channels].astype(np.float64))
 
 
 def zero_evidence(task: DecisionTask, u: np.ndarray) -> np.ndarray:

@@ -30,6 +30,12 @@ def reached(config: TrainConfig, task: Task, history: list[dict]) -> bool:
     return any(r[key] >= config.target_accuracy and r["val_mse"] <= config.target_mse for r in history)
 
 
+def stops(config: TrainConfig, task: Task, history: list[dict], epoch: int) -> bool:
+    """True when training stops at the target: it has been reached and ``epoch`` (epochs run)
+    is at least ``config.min_epochs`` (training past the bar)."""
+    return epoch >= config.min_epochs and reached(config, task, history)
+
+
 class TaskValidation(keras.callbacks.Callback):
     """Adds the task's validation measures (``val_mse``, ``val_<metric>``) to the epoch logs."""
 
@@ -95,5 +101,5 @@ class RunRecorder(keras.callbacks.Callback):
             (out / old).unlink(missing_ok=True)
         self.log(f"epoch {epoch + 1}/{self.config.epochs}: loss {loss:.4f}  val_mse {row['val_mse']:.4f}  "
                  f"{key} {row[key]:.5f}  ({row['seconds']:.1f} s)")
-        if reached(self.config, self.task, [row]) or state["wait"] >= self.config.patience:
+        if stops(self.config, self.task, self.history, epoch + 1) or state["wait"] >= self.config.patience:
             self.model.stop_training = True

@@ -40,6 +40,9 @@ class TrainConfig:
     epochs: int = param(60, kind="int", low=1, help="maximum epochs")
     curriculum_ms: tuple = param((), kind="floats", low=0, open_low=True, unit="ms",
                                  help="trial duration of the first epochs, one entry per epoch")
+    delay_curriculum_ms: tuple = param((), kind="floats", low=0, unit="ms",
+                                       help="longest memory delay of the first epochs, one entry per epoch")
+    min_epochs: int = param(0, kind="int", low=0, help="train at least this many epochs, past the target")
     val_samples: int = param(512, kind="int", low=1, help="validation trials")
     target_accuracy: float | None = param(None, low=0, high=1, open_low=True, none=True,
                                           help="stop at this validation performance (task default)")
@@ -52,6 +55,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "curriculum_ms", tuple(self.curriculum_ms))
+        object.__setattr__(self, "delay_curriculum_ms", tuple(self.delay_curriculum_ms))
         validate_fields(self)
         task = self.make_task()  # validates the task parameters
         object.__setattr__(self, "task", task.to_dict())
@@ -60,6 +64,8 @@ class TrainConfig:
                 object.__setattr__(self, name, default)
         for ms in self.curriculum_ms:
             self.make_task(ms)
+        for ms in self.delay_curriculum_ms:
+            self.make_task(max_delay_ms=ms)
         spec = cell_spec(self.cell)
         kwargs = dict(self.cell_kwargs)
         if "dt_ms" in {f.name for f in fields(spec.params)}:  # the cell integrates with the task's step
@@ -96,16 +102,28 @@ class TrainConfig:
             raise FlipFlopError(f"unknown training parameter(s): {', '.join(sorted(unknown))}")
         return cls(**d)
 
-    def make_task(self, duration_ms: float | None = None) -> Task:
-        """The task, or a copy whose trials last ``duration_ms`` (a curriculum step)."""
+    def make_task(self, duration_ms: float | None = None, max_delay_ms: float | None = None) -> Task:
+        """The task, or a copy whose trials last ``duration_ms`` or whose memory delay is capped
+        at ``max_delay_ms`` (curriculum steps)."""
         task = make_task(self.task)
-        if duration_ms is None:
-            return task
-        if not hasattr(task, "duration_ms"):
-            raise FlipFlopError(f"curriculum_ms needs a task with a duration_ms; {task.name} has none")
-        return replace(task, duration_ms=float(duration_ms))
+        if duration_ms is not None:
+            if not hasattr(task, "duration_ms"):
+                raise FlipFlopError(f"curriculum_ms needs a task with a duration_ms; {task.name} has none")
+            task = replace(task, duration_ms=float(duration_ms))
+        if max_delay_ms is not None:
+            if not hasattr(task, "capped_delay"):
+                raise FlipFlopError(f"delay_curriculum_ms needs a task with a memory delay; {task.name} has none")
+            task = task.capped_delay(float(max_delay_ms))
+        return task
+
+    def epoch_task(self, epoch: int) -> Task:
+        """The task of epoch ``epoch`` (0-based): its curriculum steps, if any."""
+        duration = self.curriculum_ms[epoch] if epoch < len(self.curriculum_ms) else None
+        delay = self.delay_curriculum_ms[epoch] if epoch < len(self.delay_curriculum_ms) else None
+        return self.make_task(duration, delay) if duration is not None or delay is not None else self.make_task()
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["curriculum_ms"] = list(self.curriculum_ms)
+        d["delay_curriculum_ms"] = list(self.delay_curriculum_ms)
         return d

@@ -45,10 +45,16 @@ class EpochData(keras.utils.PyDataset):
 def epoch_arrays(config: TrainConfig, task: Task, epoch: int, base=None) -> tuple:
     """Inputs, targets (and loss weights, unless every step weighs 1) of ``epoch``."""
     if config.fresh_data:
-        duration = config.curriculum_ms[epoch] if epoch < len(config.curriculum_ms) else None
-        trials = config.make_task(duration).generate(config.samples_per_epoch, [config.seed, 1, epoch])
+        trials = config.epoch_task(epoch).generate(config.samples_per_epoch, [config.seed, 1, epoch])
     else:
         trials = base.subset(np.random.default_rng([config.seed, 3, epoch]).permutation(len(base)))
     if np.all(trials.mask == 1):  # the flip-flop: plain MSE, as the paper trains
         return trials.inputs, trials.targets
-    return trials.inputs, trials.targets, trials.mask
+    arrays = trials.inputs, trials.targets, trials.mask
+    if config.delay_curriculum_ms or getattr(task, "delay_tail_p", 0) > 0:
+        # Keras fixes the batches' shape from the first epoch: pad every epoch to the longest
+        # possible trial (steps of weight 0). Only for the delay tail and curriculum, so that
+        # other runs keep their loss exactly.
+        pad = task.max_steps() - trials.inputs.shape[1]
+        arrays = tuple(np.pad(a, [(0, 0), (0, pad)] + [(0, 0)] * (a.ndim - 2)) for a in arrays)
+    return arrays

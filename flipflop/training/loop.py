@@ -21,7 +21,7 @@ from flipflop.backend import keras
 from flipflop.errors import FlipFlopError
 from flipflop.models.build import build_model
 from flipflop.training.budget import check_training
-from flipflop.training.callbacks import RunRecorder, TaskValidation, reached
+from flipflop.training.callbacks import RunRecorder, TaskValidation, reached, stops
 from flipflop.training.config import TrainConfig
 from flipflop.training.data import EpochData
 from flipflop.training.metrics import evaluate
@@ -89,7 +89,7 @@ def _train_locked(config: TrainConfig, out: Path, force: bool, verbose: int, cal
         history, state = [], {"epoch": 0, "best_val_loss": math.inf, "wait": 0, "checkpoint": None,
                               "seconds": 0.0, "initial_sha256": runs.file_digest(out / runs.INITIAL)}
 
-    done = reached(config, task, history) or state["wait"] >= config.patience or state["epoch"] >= config.epochs
+    done = stops(config, task, history, state["epoch"]) or state["wait"] >= config.patience or state["epoch"] >= config.epochs
     if not done:
         if state["epoch"]:
             try:

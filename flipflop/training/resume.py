@@ -15,7 +15,7 @@ from flipflop.errors import FlipFlopError
 from flipflop.training.config import TrainConfig
 
 # What may change on an existing run: it is then trained further from its last checkpoint.
-CONTINUABLE = ("epochs", "patience", "target_accuracy", "target_mse")
+CONTINUABLE = ("epochs", "patience", "target_accuracy", "target_mse", "min_epochs")
 
 FORCE_HINT = "; use --force to start it over"
 

@@ -10,7 +10,7 @@ from flipflop.tasks.spec import EVALUATION_SEED
 
 SIGNATURE = {"perceptual_dm": ["psychometric", "sorted_weights"],
              "context_dm": ["context_curves", "mante_state_space"],
-             "parametric_wm": ["pair_accuracy", "delay_line_attractor"],
+             "parametric_wm": ["pair_accuracy", "delay_line_attractor", "line_attractor", "decoded_memory"],
              "match_category": ["category_accuracy", "category_trajectories", "selectivity_onsets"]}
 
 
@@ -46,6 +46,7 @@ def test_figures_follow_the_runs_task_with_fixed_points(tiny_task_runs, tmp_path
         searched = name in ("context_dm", "parametric_wm")  # fixed-point searches cost seconds each
         assert main(["figures", "--runs", str(path), "--out", str(out)] + ["--fixed-points"] * searched) == 0
         drawn = {p.stem.rsplit("_" + name, 1)[0] for p in out.glob("*.png")}
+        assert (path / "mechanisms.json").is_file() == searched  # measured with the fixed points, cached
         assert drawn == {"spectrum", "trajectories", *SIGNATURE[name]}, name
         report = (out / "REPORT.md").read_text()
         assert f"# Report: {name}" in report and "## Bars" in report and "## Fixed points" in report

@@ -33,7 +33,8 @@ def mante_state_space(panels: Sequence[dict], title: str = "") -> Figure:
     """Mante et al. 2013's Fig. 5: a grid of panels, each a dict with ``xy`` (conditions, T, 2)
     (activity on the choice axis and a sensory axis), ``values`` (conditions,) the colouring
     coherence, ``title``, ``labels`` (x, y) and optional ``points`` (K, 2) with ``vectors`` (K, 2):
-    the fixed points of that context and their slow directions."""
+    the fixed points of that context and their slow directions (or, with ``vector_label``
+    "selection vector", the line of slow points and their selection vectors)."""
     cols = 2
     rows = int(np.ceil(len(panels) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.8 * rows), squeeze=False, layout="constrained")
@@ -42,13 +43,16 @@ def mante_state_space(panels: Sequence[dict], title: str = "") -> Figure:
             ax.plot(traj[:, 0], traj[:, 1], color=colour, lw=1.2)
         if p.get("points") is not None and len(p["points"]):
             pts, vec = p["points"], p.get("vectors")
-            ax.scatter(pts[:, 0], pts[:, 1], s=18, color="k", marker="x", zorder=4, label="fixed points")
+            slow = p.get("vector_label") == "selection vector"
+            ax.scatter(pts[:, 0], pts[:, 1], s=18, color="k", marker="x", zorder=4,
+                       label="slow points" if slow else "fixed points")
             if vec is not None:
                 scale = 0.1 * np.ptp(np.concatenate([t for t in p["xy"]]), axis=0).max()
                 for (x, y), (dx, dy) in zip(pts, vec):
                     n = np.hypot(dx, dy) or 1.0
                     ax.plot([x - scale * dx / n, x + scale * dx / n], [y - scale * dy / n, y + scale * dy / n],
-                            color="tab:red", lw=1, label="slowest direction" if x == pts[0, 0] else None)
+                            color="tab:red", lw=1,
+                            label=p.get("vector_label", "slowest direction") if x == pts[0, 0] else None)
             ax.legend(frameon=False, fontsize=7)
         ax.set(xlabel=p["labels"][0], ylabel=p["labels"][1], title=p["title"])
     for ax in axes.ravel()[len(panels):]:

@@ -8,7 +8,7 @@ import numpy as np
 
 from flipflop.errors import param
 from flipflop.tasks.base import Channel
-from flipflop.tasks.decision import DecisionTask, check_levels, put, signed_draw, signed_levels
+from flipflop.tasks.decision import DecisionTask, check_levels, put, signed_draw, signed_levels, stimulus_sum
 
 CONTEXTS = ("motion", "colour")
 
@@ -100,3 +100,9 @@ class ContextDMTask(DecisionTask):
 
     def has_answer(self, conditions: dict) -> np.ndarray:
         return conditions["coherence"] != 0
+
+    def ideal_choices(self, trials) -> np.ndarray:
+        """The sign of the cued modality's summed evidence difference over the stimulus."""
+        total = stimulus_sum(trials, "stimulus", slice(1, 5))
+        cued = np.where(trials.conditions["context"] == 0, total[:, 0] - total[:, 1], total[:, 2] - total[:, 3])
+        return (cued < 0).astype(np.int64)

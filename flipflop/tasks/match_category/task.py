@@ -8,7 +8,7 @@ import numpy as np
 
 from flipflop.errors import FlipFlopError, param
 from flipflop.tasks.base import Channel
-from flipflop.tasks.decision import DecisionTask, put
+from flipflop.tasks.decision import DecisionTask, put, stimulus_sum
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,8 @@ class MatchCategoryTask(DecisionTask):
     boundary_deg: float = param(45.0, low=0, high=360, open_high=True, unit="deg",
                                 help="category boundary (and its opposite, + 180 deg)")
     n_ring: int = param(16, kind="int", low=2, help="direction-tuned input units")
+    direction_offset: float = param(0.5, low=0, high=1, open_low=True, open_high=True,
+                                    help="the directions' offset from the boundary, in spacings (0.5: halfway)")
     kappa: float = param(2.0, low=0, open_low=True, help="von Mises tuning concentration of the ring units")
 
     def check(self) -> None:
@@ -72,8 +74,20 @@ class MatchCategoryTask(DecisionTask):
             raise FlipFlopError(f"n_directions must be even (half per category), got {self.n_directions}")
 
     def directions(self) -> np.ndarray:
-        """The motion directions in deg, category 0's first."""
-        return (self.boundary_deg + (np.arange(self.n_directions) + 0.5) * 360.0 / self.n_directions) % 360.0
+        """The motion directions in deg, category 0's first (``direction_offset`` spacings
+        from the boundary, half by default)."""
+        return (self.boundary_deg + (np.arange(self.n_directions) + self.direction_offset) * 360.0
+                / self.n_directions) % 360.0
+
+    def ideal_choices(self, trials) -> np.ndarray:
+        """The population vector of each stimulus's summed ring input gives its direction and
+        category; match (0) when they agree."""
+        pref = np.arange(self.n_ring) * 2 * np.pi / self.n_ring
+        cats = []
+        for period in ("sample", "test"):
+            r = stimulus_sum(trials, period, slice(1, 1 + self.n_ring))
+            cats.append(self.category(np.degrees(np.arctan2(r @ np.sin(pref), r @ np.cos(pref)))))
+        return (cats[0] != cats[1]).astype(np.int64)
 
     def category(self, direction_deg: np.ndarray) -> np.ndarray:
         """0 for the half-circle counter-clockwise from the boundary, else 1."""

@@ -8,7 +8,7 @@ import numpy as np
 
 from flipflop.errors import FlipFlopError, param
 from flipflop.tasks.base import Channel
-from flipflop.tasks.decision import DecisionTask, put
+from flipflop.tasks.decision import DecisionTask, put, stimulus_sum
 
 # neurogym DelayComparison's vpairs (f1, f2) in Hz, flattened
 ROMO_PAIRS_HZ = (18.0, 10.0, 22.0, 14.0, 26.0, 18.0, 30.0, 22.0, 34.0, 26.0)
@@ -57,11 +57,16 @@ class ParametricWMTask(DecisionTask):
     pairs_hz: tuple[float, ...] = param(ROMO_PAIRS_HZ, kind="floats", low=0, open_low=True, unit="Hz",
                                         help="(f1, f2) pairs flattened: f1, f2, f1, f2, ... (Romo et al.'s)")
     both_orders: bool = param(True, kind="bool", help="also present every pair reversed (f2, f1)")
+    code_range_hz: tuple[float, float] | None = param(None, kind="range", low=0, unit="Hz", none=True,
+                                                      help="frequencies coded 0.5 and 1.0 (default: the pairs' "
+                                                           "lowest and highest)")
 
     def check(self) -> None:
         super().check()
         if not self.pairs_hz or len(self.pairs_hz) % 2:
             raise FlipFlopError(f"pairs_hz must hold (f1, f2) pairs, got {len(self.pairs_hz)} numbers")
+        if self.code_range_hz is not None and not self.code_range_hz[1] > self.code_range_hz[0]:
+            raise FlipFlopError(f"code_range_hz must rise, got {list(self.code_range_hz)}")
         for f1, f2 in self.pairs():
             if f1 == f2:
                 raise FlipFlopError(f"pairs_hz has a pair with f1 == f2 ({f1:g} Hz), which has no answer")
@@ -71,13 +76,29 @@ class ParametricWMTask(DecisionTask):
         base = np.asarray(self.pairs_hz, np.float64).reshape(-1, 2)
         return np.concatenate([base, base[:, ::-1]]) if self.both_orders else base
 
+    def code_range(self) -> tuple[float, float]:
+        """The frequencies (Hz) coded 0.5 and 1.0: ``code_range_hz``, or the pairs' extremes."""
+        return tuple(self.code_range_hz) if self.code_range_hz else (min(self.pairs_hz), max(self.pairs_hz))
+
     def encode(self, f_hz: np.ndarray) -> np.ndarray:
-        """The input value of frequency ``f_hz``: 0.5 at the lowest frequency, 1 at the highest."""
-        lo, hi = min(self.pairs_hz), max(self.pairs_hz)
+        """The input value of frequency ``f_hz``: 0.5 at the lowest frequency, 1 at the highest
+        (of ``code_range``; frequencies outside it are coded beyond)."""
+        lo, hi = self.code_range()
         return 0.5 + 0.5 * (np.asarray(f_hz, np.float64) - lo) / (hi - lo)
 
+    def decode(self, value: np.ndarray) -> np.ndarray:
+        """The frequency (Hz) of input value ``value`` (inverse of :meth:`encode`)."""
+        lo, hi = self.code_range()
+        return lo + (np.asarray(value, np.float64) - 0.5) * 2.0 * (hi - lo)
+
+    def ideal_choices(self, trials) -> np.ndarray:
+        """Compares the mean input of the two vibrations (the prior-free ideal observer)."""
+        f1 = stimulus_sum(trials, "stimulus1", slice(1, 2))[:, 0] / np.diff(trials.periods["stimulus1"], axis=1)[:, 0]
+        f2 = stimulus_sum(trials, "stimulus2", slice(1, 2))[:, 0] / np.diff(trials.periods["stimulus2"], axis=1)[:, 0]
+        return (f1 < f2).astype(np.int64)
+
     def stimulus_channels(self) -> tuple[Channel, ...]:
-        lo, hi = min(self.pairs_hz), max(self.pairs_hz)
+        lo, hi = self.code_range()
         return (Channel("frequency", f"0.5 + 0.5 (f - {lo:g} Hz)/({hi:g} Hz - {lo:g} Hz) during each vibration, "
                                      "0 otherwise, plus noise during the vibrations"),)
 

@@ -2,18 +2,101 @@
 points on the zero-coherence stimulus, and W_rec sorted by choice selectivity."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from matplotlib.figure import Figure
 
-from flipflop.analysis.activity import window_mean
+from flipflop.analysis.activity import outputs, window_mean
+from flipflop.analysis.rules import rules
+from flipflop.analysis.integration import binned_evidence, psychophysical_kernel, rises_to_plateau
+from flipflop.plotting.integration import integration_figure
 from flipflop.analysis.behaviour import accuracy_where, bar, number, psychometric
 from flipflop.analysis.selectivity import choice_selectivity, selectivity_order
 from flipflop.plotting import behaviour as plot_behaviour
 from flipflop.plotting.weights import sorted_weights
 from flipflop.tasks.base import Task, Trials
 from flipflop.tasks.decision import zero_evidence
-from flipflop.tasks.default_analysis import DEFAULT
-from flipflop.tasks.spec import Colouring, Decoded, FigureSpec, FixedPointInput, RunAnalysis
+from flipflop.tasks.default_analysis import DEFAULT, sections
+from flipflop.tasks.spec import EVALUATION_SEED, Colouring, Decoded, FigureSpec, FixedPointInput, Generalisation, RunAnalysis
+
+DURATIONS_MS = (100.0, 200.0, 400.0, 600.0, 800.0, 1000.0, 1500.0, 2000.0)
+KERNEL_BINS, KERNEL_COHERENCES = 10, (0.0, 3.2)  # bins over the stimulus; weak-evidence trials
+KERNEL_MIN_RATIO = 0.5  # no bin below half the mean weight (issue 22)
+
+
+def mechanisms(a: RunAnalysis) -> dict:
+    """Accuracy against stimulus duration (ours, NeuroGym's rule, the ideal observer) and the
+    psychophysical kernel on weak-evidence trials (fresh trials; 5 x ``mechanism_trials`` each)."""
+    task, n = a.task, 5 * a.spec.mechanism_trials
+    rows = []
+    for i, ms in enumerate(DURATIONS_MS):
+        t = replace(task, stimulus_ms=ms)
+        trials = t.generate(n, [EVALUATION_SEED, 25, i])
+        rows.append({"stimulus_ms": ms, **rules(t, outputs(a.model, trials.inputs), trials)})
+    weak = replace(task, coherences=KERNEL_COHERENCES)
+    trials = weak.generate(2 * n, [EVALUATION_SEED, 26])
+    choice, broke = weak.choices(outputs(a.model, trials.inputs), trials)
+    evidence = trials.inputs[..., 1] - trials.inputs[..., 2]
+    n_bins = min(KERNEL_BINS, int(np.min(np.diff(trials.periods["stimulus"], axis=1))))
+    bins = binned_evidence(evidence, trials.periods["stimulus"], n_bins)
+    kept = ~broke
+    kernel = (psychophysical_kernel(bins[kept], choice[kept] == 0, trials.conditions["coherence"][kept])
+              if len(np.unique(choice[kept])) == 2 else {"weights": [float("nan")] * n_bins, "mean": float("nan"),
+                                                         "min_ratio": float("nan")})
+    ideal_bins = psychophysical_kernel(bins, weak.ideal_choices(trials) == 0, trials.conditions["coherence"])
+    shape = rises_to_plateau(np.array(DURATIONS_MS), np.array([r["ours"] for r in rows]))
+    out = {"durations": rows, "kernel": kernel, "ideal_kernel_min_ratio": ideal_bins["min_ratio"],
+           "kernel_trials": int((~broke).sum()), "bin_ms": task.stimulus_ms / n_bins,  # type: ignore[attr-defined]
+           "shape": shape}
+    out["bars"] = [
+        bar("accuracy rises with stimulus duration to a plateau (gain, last step)", shape["gain"],
+            shape["rises"] and shape["plateau"],
+            f"gain >= 0.03 from {DURATIONS_MS[0]:g} ms and <= 0.02 between the last two durations "
+            f"(last step {shape['last_step']:.3f})"),
+        bar("psychophysical kernel: smallest bin / mean weight", kernel["min_ratio"],
+            bool(kernel["min_ratio"] >= KERNEL_MIN_RATIO), f">= {KERNEL_MIN_RATIO}")]
+    return out
+
+
+def generalisation(task: Task) -> tuple[Generalisation, ...]:
+    """Unseen coherences, a longer stimulus, delays before the go cue, NeuroGym's timing."""
+    cases = [Generalisation("conditions", f"coherence {c:g} %", replace(task, coherences=(c,)))
+             for c in (3.2, 9.6, 19.2, 38.4, 76.8)]
+    cases += [Generalisation("durations", "stimulus 2000 ms", replace(task, stimulus_ms=2000.0))]
+    cases += [Generalisation("delays", f"delay {ms:g} ms", replace(task, delay_ms=(ms, ms))) for ms in (500.0, 1000.0)]
+    cases.append(Generalisation("timing", "NeuroGym (100/2000/0/100 ms, no grace)",
+                                replace(task, fixation_ms=100.0, stimulus_ms=2000.0, delay_ms=(0.0, 0.0),
+                                        decision_ms=100.0, grace_ms=0.0)))
+    return tuple(cases)
+
+
+def mechanism_lines(analyses, reference=None, files=()) -> list[str]:
+    m = analyses[0].mechanisms
+    if not m:
+        return []
+    k = m["kernel"]
+    lines = ["", "## Mechanism: integration", "",
+             "| stimulus (ms) | trials | accuracy (ours) | accuracy (NeuroGym's rule) | ideal observer |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {r['stimulus_ms']:g} | {r['n']} | {r['ours']:.3f} | {r['neurogym']:.3f} | {r['ideal']:.3f} |"
+              for r in m["durations"]]
+    lines += ["", f"Psychophysical kernel ({m['kernel_trials']} trials at {', '.join(f'{c:g}' for c in KERNEL_COHERENCES)}"
+                  f" % coherence, {len(k['weights'])} bins of {m['bin_ms']:g} ms): weights "
+                  + ", ".join(f"{w:.3g}" for w in k["weights"]) + f"; smallest / mean {k['min_ratio']:.2f} "
+                  f"(the ideal observer's: {m['ideal_kernel_min_ratio']:.2f})."]
+    lines += [f"- [{'met' if b['met'] else 'NOT met'}] {b['name']}: {b['value']:.4g} ({b['rule']})" for b in m["bars"]]
+    return lines
+
+
+def integration(a: RunAnalysis) -> Figure | None:
+    m = a.mechanisms
+    if not m:
+        return None
+    d = m["durations"]
+    return integration_figure([r["stimulus_ms"] for r in d], [r["ours"] for r in d], [r["ideal"] for r in d],
+                              m["kernel"]["weights"], m["bin_ms"], f"{a.label}: integration",
+                              neurogym=[r["neurogym"] for r in d])
 
 
 def behaviour(task: Task, outputs: np.ndarray, trials: Trials) -> dict:
@@ -74,6 +157,9 @@ ANALYSIS = DEFAULT.replace(
                                   zero_evidence),),
     decoded=Decoded("choice", "the choice (0 = choice 1, 1 = choice 2)"),
     colour_by=Colouring("coherence", "signed coherence (%)"),
+    mechanisms=mechanisms, generalisation=generalisation,
+    sections=lambda analyses, reference=None, files=(): sections(analyses, reference, files) + mechanism_lines(analyses),
     figures=DEFAULT.figures + (
+        FigureSpec("integration", integration, caption="accuracy against stimulus duration, and the psychophysical kernel"),
         FigureSpec("psychometric", psychometric_figure, caption="P(choice 1) against signed coherence, logistic fit"),
         FigureSpec("sorted_weights", sorted_weights_figure, caption="W_rec sorted by choice selectivity, E then I")))

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from flipflop.errors import param
-from flipflop.tasks.decision import DecisionTask, check_levels, put, signed_draw, signed_levels
+from flipflop.tasks.decision import DecisionTask, check_levels, put, signed_draw, signed_levels, stimulus_sum
 from flipflop.tasks.base import Channel
 
 
@@ -78,3 +78,8 @@ class PerceptualDMTask(DecisionTask):
 
     def has_answer(self, conditions: dict) -> np.ndarray:
         return conditions["coherence"] != 0
+
+    def ideal_choices(self, trials) -> np.ndarray:
+        """The sign of the summed evidence difference over the stimulus (the likelihood ratio's)."""
+        total = stimulus_sum(trials, "stimulus", slice(1, 3))
+        return (total[:, 0] - total[:, 1] < 0).astype(np.int64)
