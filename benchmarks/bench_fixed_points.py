@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
@@ -195,13 +195,14 @@ def main(argv: list[str] | None = None) -> None:
 
     from flipflop.dynamics import search
     from flipflop.dynamics.result import FixedPoints
+    from flipflop.dynamics.step import step_function
     from flipflop.runs import load_run
 
     run = load_run(args.run)
     model, task = run.model(), run.task()
     ref = FixedPoints.load(run.fixed_points_path)
     print(f"{args.run}: {task.name}, {model.layers[0].__class__.__name__} "
-          f"({search.step_function(model).n_state} state units); TF {tf.__version__}, {os.cpu_count()} CPU cores; "
+          f"({step_function(model).n_state} state units); TF {tf.__version__}, {os.cpu_count()} CPU cores; "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"committed fixed_points.npz: {census(ref.n_unstable[ref.is_fixed])}")
 
