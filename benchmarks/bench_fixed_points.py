@@ -109,14 +109,15 @@ class Clock:
 
 
 def torch_rnn(model):
-    """The SimpleRNN of ``model`` as a ``torch.nn.RNN`` (tanh, batch first, float32)."""
+    """The SimpleRNN of ``model`` as a ``torch.nn.RNN`` (tanh, batch first, float32; a cell
+    without bias gets ``bias_ih = 0``)."""
     import torch
 
     from flipflop.models.build import recurrent_layer
 
     cell = recurrent_layer(model).cell
-    kernel, recurrent, bias = (np.asarray(w.numpy(), np.float32) for w in
-                               (cell.kernel, cell.recurrent_kernel, cell.bias))
+    kernel, recurrent = (np.asarray(w.numpy(), np.float32) for w in (cell.kernel, cell.recurrent_kernel))
+    bias = np.zeros(kernel.shape[1], np.float32) if cell.bias is None else np.asarray(cell.bias.numpy(), np.float32)
     rnn = torch.nn.RNN(kernel.shape[0], kernel.shape[1], nonlinearity="tanh", batch_first=True)
     with torch.no_grad():
         rnn.weight_ih_l0.copy_(torch.from_numpy(kernel.T.copy()))
