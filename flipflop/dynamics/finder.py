@@ -8,8 +8,8 @@ point*; one with ``tol_q <= q < slow_tol`` a *slow point*.
 Post-processing: keep fixed and slow points, merge duplicates
 (:func:`flipflop.dynamics.points.deduplicate`), polish them with a few damped Newton steps
 (``refine_steps``), drop outliers far from the sampled states, then linearise
-(:mod:`flipflop.dynamics.linear`): Jacobians ``dF/dh`` by batched autodiff, eigenvalues with
-numpy. A point is stable when every eigenvalue has ``|lambda| <= 1`` (discrete-time map),
+(:mod:`flipflop.dynamics.linear`): Jacobians ``dF/dh`` in closed form (SimpleRNN) or by
+batched autodiff, eigenvalues with numpy, for the unique points only. A point is stable when every eigenvalue has ``|lambda| <= 1`` (discrete-time map),
 otherwise a saddle (or source) with ``n_unstable`` = number of eigenvalues with ``|lambda| > 1``.
 Where to start the search for a task's network is :mod:`flipflop.dynamics.search`.
 """
@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from flipflop.backend import keras
-from flipflop.dynamics.linear import classify, jacobians, refine_newton
+from flipflop.dynamics.linear import classify, refine_newton, stability_jacobians
 from flipflop.dynamics.optimizer import minimize_q
 from flipflop.dynamics.points import deduplicate, outlier_mask
 from flipflop.dynamics.result import FixedPoints
@@ -51,7 +51,8 @@ class NoFixedPoint(FlipFlopError):
 @validate_params(n_init=POSITIVE_INT, noise_std=NON_NEGATIVE, tol_q=POSITIVE, slow_tol=POSITIVE, max_iters=POSITIVE_INT,
                  learning_rate=POSITIVE, dedup_tol=POSITIVE, outlier_factor=Constraint("float", low=0, open_low=True,
                                                                                       none=True),
-                 refine_steps=NON_NEGATIVE_INT, max_slow=NON_NEGATIVE_INT, seed=SEED)
+                 refine_steps=NON_NEGATIVE_INT, max_slow=NON_NEGATIVE_INT,
+                 max_candidates=Constraint("int", low=0, none=True), seed=SEED)
 
 
 def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = None,
@@ -59,7 +60,7 @@ def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = No
                       noise_std: float = 0.01, tol_q: float = 1e-10, slow_tol: float = 1e-6,
                       max_iters: int = 5000, learning_rate: float = 0.01, dedup_tol: float = 1e-2,
                       outlier_factor: float | None = 10.0, refine_steps: int = 20,
-                      max_slow: int = 256, seed: int = 0,
+                      max_slow: int = 256, max_candidates: int | None = None, seed: int = 0,
                       progress: Callable[[int, int], None] | None = None) -> FixedPoints:
     """Fixed and slow points of the model's recurrent map at a constant input.
 
@@ -92,6 +93,9 @@ def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = No
       (e.g. GRU attractors); a few Newton steps land on the exact fixed point there.
     - ``max_slow`` [256]: keep at most this many unique slow points (the lowest q), which
       bounds the Jacobian memory (K x n_state^2 floats) and eigendecomposition time.
+    - ``max_candidates`` [None = ``max_slow``]: unconverged candidates (after deduplication,
+      the lowest q) that the Newton refinement starts from; with ``max_slow=0`` only fixed
+      points come back, and no slow point is decomposed.
     - ``seed`` [0]: seed of the state draw and noise.
     - ``progress`` [None]: called as ``progress(iterations, points still searching)`` during
       the optimisation (e.g. to draw a :class:`flipflop.progress.Bar`).
@@ -124,10 +128,10 @@ def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = No
     keep = best_q < max(tol_q, slow_tol)
     cand_h, cand_q = best_h[keep], best_q[keep]
     unique = deduplicate(cand_h, cand_q, dedup_tol)  # lowest q first: fixed points, then slow
-    unique = unique[:int(np.sum(cand_q[unique] < tol_q)) + max_slow]
+    unique = unique[:int(np.sum(cand_q[unique] < tol_q)) + (max_slow if max_candidates is None else max_candidates)]
     cand_h, cand_q = cand_h[unique], cand_q[unique]
     if refine_steps and len(cand_h):
-        cand_h, cand_q = refine_newton(step, cand_h, u, refine_steps)
+        cand_h, cand_q = refine_newton(step, cand_h, u, refine_steps, merge_tol=dedup_tol)
         unique = deduplicate(cand_h, cand_q, dedup_tol)
         cand_h, cand_q = cand_h[unique], cand_q[unique]
         best = min(best, float(np.min(cand_q)))
@@ -145,7 +149,7 @@ def find_fixed_points(model: keras.Model, initial_states: np.ndarray | None = No
     order = order[:int(fixed.sum()) + max_slow]
     cand_h, cand_q, fixed = cand_h[order], cand_q[order], fixed[order]
 
-    jacs = jacobians(step, cand_h, u)
+    jacs = stability_jacobians(step, cand_h, u)
     eigvals, n_unstable, vectors = classify(jacs)
     return FixedPoints(points=cand_h, q=cand_q, is_fixed=fixed, jacobians=jacs, eigenvalues=eigvals,
                        n_unstable=n_unstable, unstable_vectors=vectors, input=u, n_init=n_init,

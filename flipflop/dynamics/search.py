@@ -16,8 +16,12 @@ from flipflop.progress import Bar
 from flipflop.tasks import Task
 
 
-MAX_ITERS = 5000  # Adam iterations per search (find_fixed_points' default)
+# Adam iterations per search. Every fixed point of the shipped networks comes from the
+# Newton refinement; 200 iterations bring the candidates into its basins, and the census of
+# every shipped network is the one 5,000 gave (benchmarks/bench_fixed_points.py).
+MAX_ITERS = 200
 N_INIT = 1024  # starts of a search
+MAX_CANDIDATES = 256  # unconverged candidates per search that Newton refines
 
 
 def period_input(task: Task, period: str, trial: int | None = 0, series=None) -> np.ndarray:
@@ -45,7 +49,8 @@ def period_input(task: Task, period: str, trial: int | None = 0, series=None) ->
 
 @validate_params(n_init=POSITIVE_INT, seed=SEED)
 def compute_fixed_points(model, task: Task, cache: Path | None = None, n_init: int = N_INIT,
-                         seed: int = 0, constant_input=None, relax_steps: int = 300, progress: bool = False):
+                         seed: int = 0, constant_input=None, relax_steps: int = 300, progress: bool = False,
+                         max_iters: int = MAX_ITERS, max_slow: int = 0, record_starts: list | None = None):
     """Fixed points at a constant input (zero by default), in two searches, merged.
 
     1. ``n_init`` starts: half are states visited on the task's analysis series and 32
@@ -53,9 +58,13 @@ def compute_fixed_points(model, task: Task, cache: Path | None = None, n_init: i
        the constant input, which brings them close to the attractors, where Adam crawls.
     2. Saddles lie between attractors: midpoints of every pair of stable points found.
 
-    Both searches finish with Newton steps; candidates with q < 1e-3 are refined.
-    Saved to ``cache`` (without the Jacobian matrices) if given. ``progress`` draws a bar of
+    Each search runs ``max_iters`` Adam iterations, then Newton steps from its (at most
+    ``MAX_CANDIDATES``) unique candidates with q < 1e-3. Only fixed points are returned, and
+    decomposed, unless ``max_slow`` > 0 (slow points kept per search). Saved to ``cache``
+    (without the Jacobian matrices, fixed points only) if given. ``progress`` draws a bar of
     each search's iterations on a terminal (:class:`flipflop.progress.Bar`).
+    ``record_starts``: a list that receives each search's initial states, noise included
+    (for a side-by-side run of another finder from the same starts).
     """
     from flipflop.dynamics.result import merge
     from flipflop.dynamics.step import recurrent_states, recurrent_step
@@ -69,7 +78,8 @@ def compute_fixed_points(model, task: Task, cache: Path | None = None, n_init: i
     relaxed = starts[:n_init // 2]
     for _ in range(relax_steps):
         relaxed = recurrent_step(model, relaxed, constant_input)
-    options = dict(constant_input=constant_input, slow_tol=1e-3, refine_steps=30)
+    options = dict(constant_input=constant_input, slow_tol=1e-3, refine_steps=30, max_iters=max_iters,
+                   max_slow=max_slow, max_candidates=MAX_CANDIDATES, record_starts=record_starts)
     first = _search(model, np.concatenate([relaxed, starts[n_init // 2:]]), progress, n_init=n_init, seed=seed,
                     **options)
     stable = first.points[first.is_fixed & (first.n_unstable == 0)]
@@ -87,13 +97,16 @@ def compute_fixed_points(model, task: Task, cache: Path | None = None, n_init: i
     return fps
 
 
-def _search(model, starts: np.ndarray, progress: bool, **options):
+def _search(model, starts: np.ndarray, progress: bool, record_starts: list | None = None, **options):
     """One :func:`find_fixed_points` search from ``starts``, with a bar of its iterations."""
-    from flipflop.dynamics.finder import find_fixed_points
+    from flipflop.dynamics.finder import find_fixed_points, sample_states
 
-    with Bar(MAX_ITERS, "iter", "fixed points", enabled=None if progress else False) as bar:
-        return find_fixed_points(model, initial_states=starts, max_iters=MAX_ITERS,
-                                 progress=lambda i, n: bar.update(i, searching=n), **options)
+    if record_starts is not None:
+        rng = np.random.default_rng(options["seed"])
+        record_starts.append(sample_states(starts, options["n_init"], 0.01, rng)[1])
+    with Bar(options["max_iters"], "iter", "fixed points", enabled=None if progress else False) as bar:
+        return find_fixed_points(model, initial_states=starts, progress=lambda i, n: bar.update(i, searching=n),
+                                 **options)
 
 
 def search_fixed_points(path, constant_input=None, period: str | None = None, trial: int = 0, n_init: int = N_INIT,

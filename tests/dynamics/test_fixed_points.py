@@ -10,7 +10,8 @@ from conftest import simple_rnn
 
 from flipflop.errors import FlipFlopError
 from flipflop.dynamics.finder import find_fixed_points
-from flipflop.dynamics.linear import EIG_CHUNK, classify, refine_newton
+from flipflop.dynamics.linear import (EIG_CHUNK, classify, jacobians, leading_vector, recurrent_transpose,
+                                      refine_newton, stability_jacobians)
 from flipflop.dynamics.optimizer import minimize_q, q_values
 from flipflop.dynamics.points import deduplicate, nearest_distances, outlier_mask
 from flipflop.dynamics.result import FixedPoints
@@ -83,6 +84,42 @@ def test_newton_refinement_lands_on_the_fixed_point(one_bit):
                                noise_std=0.0, tol_q=1e-13, slow_tol=1.0, max_iters=2, refine_steps=6)
     assert coarse.n_fixed == 1 and coarse.q[0] < 1e-13
     np.testing.assert_allclose(coarse.points[0, 0], h_star, atol=1e-6)
+
+
+def test_newton_merging_duplicates_keeps_the_same_points(one_bit):
+    """Points that come within merge_tol of a lower-q point stop early; the unique points and
+    their q are those of the unmerged refinement."""
+    model, _ = one_bit
+    starts = np.array([[0.7], [0.71], [0.72], [-1.3], [-1.31]])
+    step = step_function(model)
+    plain = refine_newton(step, starts, np.zeros(1), 8)
+    merged = refine_newton(step, starts, np.zeros(1), 8, merge_tol=0.05)
+    for points, q in (plain, merged):
+        keep = deduplicate(points, q, 0.05)
+        assert len(keep) == 2
+    best = [deduplicate(*r, 0.05) for r in (plain, merged)]
+    np.testing.assert_allclose(np.sort(plain[0][best[0], 0]), np.sort(merged[0][best[1], 0]), atol=1e-7)
+    assert np.all(merged[1][best[1]] < 1e-12)
+
+
+def test_closed_form_jacobians_equal_autodiff():
+    rng = np.random.default_rng(3)
+    model = simple_rnn(6, 2, rng.normal(size=(2, 6)), rng.normal(size=(6, 6)) / 2, rng.normal(size=6))
+    step = step_function(model)
+    points, u = rng.normal(size=(5, 6)).astype(np.float32), np.array([0.3, -0.2], np.float32)
+    assert recurrent_transpose(step) is not None
+    np.testing.assert_allclose(stability_jacobians(step, points, u), jacobians(step, points, u), atol=1e-6)
+    linear = simple_rnn(3, 1, [[1.0, 0.0, 0.0]], np.eye(3) / 2, activation="linear")
+    assert recurrent_transpose(step_function(linear)) is None  # not tanh: autodiff
+
+
+def test_leading_vector_is_the_eigenvector():
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=(20, 20)) / np.sqrt(20)
+    w, v = np.linalg.eig(a)
+    k = int(np.argmax(np.abs(w)))
+    vec = leading_vector(a, w[k])
+    np.testing.assert_allclose(np.abs(np.vdot(vec, v[:, k])), 1.0, atol=1e-8)  # same up to phase
 
 
 class LeakyCell(keras.layers.Layer):
