@@ -8,8 +8,9 @@ no early stop) is first run uninterrupted: the reference. Then:
 
 - with the first killed sweep, a second driver is started on the same ``--name``: it must
   be refused in one line naming the first one's pid;
-- ``--kills`` times, a fresh sweep's driver is killed (SIGKILL) at a uniform random time
-  in the reference's duration, and the same command run again: its ``results.json`` must
+- ``--kills`` times, a fresh sweep's driver is killed (SIGKILL) at a random point: once a
+  random number (0-5) of its 6 runs have finished, plus 0-2 s; a try whose driver ended
+  before its kill is not counted. Then the same command is run again: its ``results.json`` must
   list every run, done, and every run's weights and history must equal the reference's.
 
 Prints one table. ``--engine local`` (default) trains in the driver's process; ``ray`` as
@@ -53,6 +54,12 @@ def finished_all(root: Path, name: str, ref: Path) -> tuple[bool, bool, list]:
     return listed, not differ, differ
 
 
+def _finished(sweep: Path) -> int:
+    """Runs of the sweep folder that have finished (their metrics.json written)."""
+    runs_dir = sweep / "runs"
+    return sum((d / "metrics.json").is_file() for d in runs_dir.iterdir()) if runs_dir.is_dir() else 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=10)
@@ -76,9 +83,12 @@ def main() -> None:
     lost = 0
     rng = random.Random(args.seed)
     kills = []
-    for i in range(args.kills):
+    i = 0
+    while sum(k["killed"] for k in kills) < args.kills and i < 3 * args.kills:
         name = f"kill{i}"
-        at = rng.uniform(0, duration)
+        # a random point of the sweep: once `target` of its 6 runs have finished, a random
+        # moment later (a fixed clock time misses: a sweep's length varies with the load)
+        target, extra = rng.randrange(6), rng.uniform(0, 2.0)
         proc = cli_process(sweep_argv(work, name, args.engine))
         if i == 0:  # a rival driver on the same --name, started together: one runs, the other is refused
             rival = cli_process(sweep_argv(work, name, args.engine))
@@ -92,28 +102,34 @@ def main() -> None:
             rows.append(("2 drivers started together on one --name", f"the second: status {rival.returncode}, "
                          f"refused in one line naming the first's pid: {ok}"))
             lost += not ok
-        time.sleep(at)
+        t0 = time.perf_counter()
+        while proc.poll() is None and _finished(work / name) < target:
+            time.sleep(0.05)
+        time.sleep(extra)
+        at = time.perf_counter() - t0
         alive = proc.poll() is None
         if alive:
             proc.send_signal(signal.SIGKILL)
         proc.communicate()
-        runs_dir = work / name / "runs"
-        before = sum((d / "metrics.json").is_file() for d in runs_dir.iterdir()) if runs_dir.is_dir() else 0
+        before = _finished(work / name)
         again = cli_process(sweep_argv(work, name, args.engine))
         out, err = again.communicate()
         listed, same, differ = finished_all(work, name, ref) if again.returncode == 0 else (False, False, ["all"])
         kills.append({"at": at, "finished_before": before, "status": again.returncode, "listed": listed,
-                      "same": same})
+                      "same": same, "killed": alive})
         print(f"  kill {i}: at {at:.1f} s ({'killed' if alive else 'had ended'}), {before} of 6 runs finished before; "
               f"rerun status {again.returncode}, results.json complete: {listed}, identical: {same} {differ or ''}"
               f"{err.strip()[-200:] if again.returncode else ''}", flush=True)
         lost += (again.returncode != 0) + (not listed) + (not same)
+        i += 1
+    ended = sum(not k["killed"] for k in kills)
+    kills = [k for k in kills if k["killed"]]
     finished = [k["finished_before"] for k in kills]
     rows.append((f"SIGKILL of the driver at a random time, then the same command ({args.engine} engine)",
                  f"{len(kills)} kills ({sum(0 < f < 6 for f in finished)} with 1-5 of 6 runs finished, "
                  f"{finished.count(0)} with none, {finished.count(6)} with all); {sum(k['listed'] for k in kills)} "
                  f"results.json complete; {sum(k['same'] for k in kills)} with every run's weights and history equal"
-                 f" to the uninterrupted sweep's"))
+                 f" to the uninterrupted sweep's; {ended} tries ended before their kill came (not counted)"))
     rows.append(("anything lost", str(lost)))
     width = max(len(a) for a, _ in rows)
     print("\n| fault | result |\n|---|---|")
