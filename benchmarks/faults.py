@@ -246,7 +246,7 @@ def rivals(work: Path, n: int, ref: Path) -> dict:
 def fuzz(n: int) -> dict:
     from hypothesis import HealthCheck, given, settings
 
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT / "tests" / "runs"))
     from test_faults import fuzz_params, train_one_batch
 
     seen = {"trained": 0, "refused": 0}
