@@ -74,6 +74,11 @@ def bar(name: str, value: float | None, ok: bool, rule: str) -> dict:
     return {"name": name, "value": value, "rule": rule, "met": bool(ok)}
 
 
+def bar_lines(bars: list[dict]) -> list[str]:
+    """A REPORT's checklist of :func:`bar` results, one ``- [met] name: value (rule)`` line each."""
+    return [f"- [{'met' if b['met'] else 'NOT met'}] {b['name']}: {b['value']:.4g} ({b['rule']})" for b in bars]
+
+
 def number(value: float | None) -> str:
     """A measured value for printing: 4 significant digits, or "–" when there is none."""
     return "–" if value is None else f"{value:.4g}"

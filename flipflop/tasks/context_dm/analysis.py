@@ -14,7 +14,7 @@ from flipflop.analysis.memory import period_states
 from flipflop.analysis.rules import rules
 from flipflop.dynamics.search import period_input
 from flipflop.dynamics.step import hidden_states
-from flipflop.analysis.behaviour import accuracy_where, bar, logistic_fit, number, psychometric
+from flipflop.analysis.behaviour import accuracy_where, bar, bar_lines, logistic_fit, number, psychometric
 from flipflop.tasks.base import Task, Trials
 from flipflop.tasks.context_dm.figures import context_curves, mante_state_space
 from flipflop.tasks.context_dm.task import CONTEXTS
@@ -134,7 +134,7 @@ def mechanism_lines(analyses, reference=None, files=()) -> list[str]:
     lines += ["", f"With a variable delay of 0-{DELAY_MS:g} ms ({d['n']} trials): {d['ours']:.3f} (ours), "
                   f"{d['neurogym']:.3f} (NeuroGym's rule), ideal {d['ideal']:.3f}; trained delays "
                   f"{m['trained_delay_ms'][0]:g}-{m['trained_delay_ms'][1]:g} ms."]
-    lines += [f"- [{'met' if b['met'] else 'NOT met'}] {b['name']}: {b['value']:.4g} ({b['rule']})" for b in m["bars"]]
+    lines += bar_lines(m["bars"])
     return lines
 
 

@@ -15,7 +15,7 @@ from flipflop.dynamics.step import hidden_states, recurrent_step
 from flipflop.plotting.memory import decoded_memory_figure, slow_points_figure
 
 from flipflop.analysis.activity import condition_means, outputs, project
-from flipflop.analysis.behaviour import accuracy_by, bar, correct, number, rate
+from flipflop.analysis.behaviour import accuracy_by, bar, bar_lines, correct, number, rate
 from flipflop.analysis.selectivity import category_selectivity, selectivity_onsets
 from flipflop.tasks.base import Task, Trials
 from flipflop.tasks.default_analysis import DEFAULT, sections
@@ -129,7 +129,7 @@ def mechanism_lines(a: RunAnalysis) -> list[str]:
              "| delay (ms) | trials | category decoded at the delay's end |", "|---|---|---|"]
     lines += [f"| {d['delay_ms']:g} | {d['n']} | {d['end_accuracy']:.3f} |" for d in m["delays"]]
     lines += ["", f"Accuracy with 2 s delays: {m['accuracy_2s']:.3f} ({a.spec.mechanism_trials} fresh trials)."]
-    lines += [f"- [{'met' if b['met'] else 'NOT met'}] {b['name']}: {b['value']:.4g} ({b['rule']})" for b in m["bars"]]
+    lines += bar_lines(m["bars"])
     return lines
 
 

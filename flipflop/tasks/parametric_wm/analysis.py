@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from flipflop.analysis.activity import condition_means, outputs, project
-from flipflop.analysis.behaviour import accuracy_by, accuracy_where, bar, correct
+from flipflop.analysis.behaviour import accuracy_by, accuracy_where, bar, bar_lines, correct
 from flipflop.analysis.memory import delay_memory
 from flipflop.dynamics.search import period_input
 from flipflop.tasks.base import Task, Trials
@@ -94,7 +94,7 @@ def mechanism_sections(a: RunAnalysis) -> list[str]:
              "| delay (ms) | trials | decoded f1 at the delay's end, R^2 | worst drift (Hz) |", "|---|---|---|---|"]
     lines += [f"| {d['delay_ms']:g} | {d['n']} | {d['end_r2']:.3f} | {d['drift']['max_abs']:.2f} |" for d in m["delays"]]
     lines += ["", f"Accuracy with 3 s delays: {m['accuracy_3s']:.3f} ({a.spec.mechanism_trials} fresh trials)."]
-    lines += [f"- [{'met' if b['met'] else 'NOT met'}] {b['name']}: {b['value']:.4g} ({b['rule']})" for b in m["bars"]]
+    lines += bar_lines(m["bars"])
     return lines
 
 

@@ -11,7 +11,7 @@ from flipflop.analysis.activity import outputs, window_mean
 from flipflop.analysis.rules import rules
 from flipflop.analysis.integration import binned_evidence, psychophysical_kernel, rises_to_plateau
 from flipflop.plotting.integration import integration_figure
-from flipflop.analysis.behaviour import accuracy_where, bar, number, psychometric
+from flipflop.analysis.behaviour import accuracy_where, bar, bar_lines, number, psychometric
 from flipflop.analysis.selectivity import choice_selectivity, selectivity_order
 from flipflop.plotting import behaviour as plot_behaviour
 from flipflop.plotting.weights import sorted_weights
@@ -85,7 +85,7 @@ def mechanism_lines(analyses, reference=None, files=()) -> list[str]:
                   f" % coherence, {len(k['weights'])} bins of {m['bin_ms']:g} ms): weights "
                   + ", ".join(f"{w:.3g}" for w in k["weights"]) + f"; smallest / mean {k['min_ratio']:.2f} "
                   f"(the ideal observer's: {m['ideal_kernel_min_ratio']:.2f})."]
-    lines += [f"- [{'met' if b['met'] else 'NOT met'}] {b['name']}: {b['value']:.4g} ({b['rule']})" for b in m["bars"]]
+    lines += bar_lines(m["bars"])
     return lines
 
 
