@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from faults import ENV, cli_process, same_run  # noqa: E402
+from faults import ENV, cli_process, print_table, same_run  # noqa: E402
 
 GRID = ["--cells", "simplernn", "--units", "8", "--seeds", "0-5", "--no-report",
         *[a for s in ("epochs=3", "samples_per_epoch=64", "val_samples=16", "batch_size=32", "patience=99",
@@ -131,10 +131,7 @@ def main() -> None:
                  f"results.json complete; {sum(k['same'] for k in kills)} with every run's weights and history equal"
                  f" to the uninterrupted sweep's; {ended} tries ended before their kill came (not counted)"))
     rows.append(("anything lost", str(lost)))
-    width = max(len(a) for a, _ in rows)
-    print("\n| fault | result |\n|---|---|")
-    for a, b in rows:
-        print(f"| {a:<{width}} | {b} |")
+    print_table(rows)
     shutil.rmtree(work, ignore_errors=True)
 
 

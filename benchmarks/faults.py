@@ -348,11 +348,16 @@ def main() -> None:
         rows += fuzz_rows
         lost += problems
     rows.append(("anything lost", str(lost)))
+    print_table(rows)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def print_table(rows: list[tuple[str, str]]) -> None:
+    """The fault table, as Markdown with its first column aligned."""
     width = max(len(a) for a, _ in rows)
     print("\n| fault | result |\n|---|---|")
     for a, b in rows:
         print(f"| {a:<{width}} | {b} |")
-    shutil.rmtree(work, ignore_errors=True)
 
 
 def _reference_of(work: Path, epochs: int) -> Path:
