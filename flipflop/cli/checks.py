@@ -321,9 +321,9 @@ def check_compare(args: argparse.Namespace) -> None:
     from flipflop.analysis.compare_dynamics import INSTALL_HINT as DSA_HINT
     from flipflop.reports.compare_features import check_compatible
 
+    check_compatible(args.runs)  # reads each run: two or more of one task and output width, on one time grid
     for path in args.runs:
-        _run(path)
-    check_compatible(args.runs)  # two or more runs of one task and output width, on one time grid
+        runs.check_model_file(path / runs.MODEL)
     if "dsa" in args.metric and (find_spec("DSA") is None or find_spec("torch") is None):
         raise FlipFlopError(DSA_HINT)
     writable_folder(args.out, "--out")
