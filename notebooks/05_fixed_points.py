@@ -43,13 +43,13 @@ from IPython.display import Image
 import flipflop
 from flipflop.plotting.io import save_figure
 from flipflop.runs import shipped_runs
-from flipflop.tasks.flipflop.analysis import ideal_census, stable_memories
+from flipflop.tasks.flipflop.analysis import stable_memories
 from flipflop.tasks.flipflop.task import state_label
 
 paths = shipped_runs("flipflop")
 a = flipflop.analyse(paths[0])  # reads the fixed points cached in the run (fixed_points.npz)
 fps = a.fixed_points_at(None).result  # None: the zero input
-print(fps.summary(ideal_census(a.task)))
+print(fps.summary(a.task.ideal_census()))
 
 # %% [markdown]
 # ## The census
@@ -105,7 +105,7 @@ if SIZE == "small":
     found = flipflop.find_fixed_points(a.model, inputs=a.series.inputs, n_init=64, max_iters=1000, seed=0)
 else:
     found = compute_fixed_points(a.model, a.task, n_init=1024).fixed_only()  # cache=None: data/ is left alone
-print(found.summary(ideal_census(a.task)))
+print(found.summary(a.task.ideal_census()))
 near = [np.min(np.linalg.norm(fps.points - p, axis=1)) for p in found.points]
 print(f"{len(found.points)} points found, {sum(d < 1e-3 for d in near)} of them within 1e-3 of a cached one")
 

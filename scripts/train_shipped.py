@@ -10,7 +10,6 @@ from pathlib import Path
 from flipflop import runs
 from flipflop.dynamics.search import compute_fixed_points
 from flipflop.experiments.paper import realisation_configs
-from flipflop.reports.specs import analysis_of
 from flipflop.training import train
 
 
@@ -53,7 +52,7 @@ def main() -> None:
         slim(path)
         run = runs.load_run(path)
         fps = compute_fixed_points(run.model(), run.task(), run.fixed_points_path)
-        print(path, result.metrics, fps.summary(analysis_of(run.task()).ideal_census(run.task())), sep="\n",
+        print(path, result.metrics, fps.summary(run.task().ideal_census()), sep="\n",
               flush=True)
 
 

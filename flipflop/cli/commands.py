@@ -106,14 +106,12 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
 def cmd_fixed_points(args: argparse.Namespace) -> int:
     from flipflop.dynamics.search import search_fixed_points
-    from flipflop.reports.specs import analysis_of
     from flipflop.runs import load_run
 
     fps = search_fixed_points(args.run, args.constant_input, args.period, args.trial, args.n_init, args.seed, progress=True)
     run = load_run(args.run)
-    task, spec = run.task(), analysis_of(run.task())
     zero_input = args.input is None and args.period is None
-    print(fps.summary(spec.ideal_census(task) if spec.ideal_census is not None and zero_input else None))
+    print(fps.summary(run.task().ideal_census() if zero_input else None))
     print(f"saved {run.fixed_points_path}")
     return 0
 

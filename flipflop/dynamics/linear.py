@@ -6,12 +6,13 @@ saddle (or source) with ``n_unstable`` = the number of eigenvalues with ``|lambd
 """
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from flipflop.backend import tf
 from flipflop.dynamics.optimizer import q_values
@@ -28,12 +29,21 @@ def spread(k: int, most: int) -> list[slice]:
     return [slice(i, i + size) for i in range(0, k, size)]
 
 
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The process's BLAS libraries (numpy's and SciPy's), found once: each lookup reads
+    /proc/self/maps (6 ms)."""
+    import scipy.linalg  # noqa: F401  (loads SciPy's own BLAS first, so that it is limited too)
+
+    return ThreadpoolController()
+
+
 def map_chunks(fn: Callable, chunks: list) -> list:
     """``[fn(c) for c in chunks]``, on up to ``os.cpu_count()`` threads, each with a
     single-threaded BLAS. numpy's batched LAPACK (solve, eig) releases the GIL; OpenBLAS'
     own threads on 400 x 400 problems spin against TensorFlow's and other processes' (on a
     busy 2-core machine a batched solve took 35x the CPU time of a single-threaded one)."""
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas().limit(limits=1, user_api="blas"):
         if len(chunks) <= 1:
             return [fn(c) for c in chunks]
         with ThreadPoolExecutor(min(len(chunks), os.cpu_count() or 1)) as pool:
@@ -75,7 +85,7 @@ def jacobians(step: RecurrentStep, points: np.ndarray, u: np.ndarray,
     jac = step._compiled.get("jacobian")
     if jac is None:
         @tf.function(input_signature=[tf.TensorSpec([None, n], tf.float32),
-                                      tf.TensorSpec([None, step.n_input], tf.float32)])
+                                      tf.TensorSpec([None, step.n_input], tf.float32)], autograph=False)
         def jac(h, uu):
             with tf.GradientTape() as tape:
                 tape.watch(h)

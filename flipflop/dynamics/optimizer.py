@@ -98,7 +98,8 @@ def make_optimizer(step: RecurrentStep):
     spec = OptimState(mat, mat, mat, vec, vec, vec, mat, vec, mat)
 
     @tf.function(input_signature=[tf.TensorSpec([None, n_in], tf.float32), spec,
-                                  tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32)])
+                                  tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32)],
+                 autograph=False)  # explicit tf.while_loop: AutoGraph's conversion only cost tracing time
     def run(u, state, n_iters, tol_q):
         def cond(i, s):
             return tf.logical_and(i < n_iters, tf.reduce_any(s.best_q >= tol_q))

@@ -136,7 +136,7 @@ class FixedPoints:
     def summary(self, ideal: tuple[str, dict[int, int]] | None = None) -> str:
         """A printable table: stable points and saddles by number of unstable modes, plus q
         statistics; with ``ideal`` = (column name, {unstable modes: count}), the counts of an
-        ideal network beside them (the task's ``ideal_census``, e.g. the 3-bit product system)."""
+        ideal network beside them (the task's ``ideal_census()``, e.g. the 3-bit product system)."""
         name, counts = ideal if ideal is not None else ("", {})
         fixed = np.asarray(self.is_fixed, bool)
         found = np.bincount(self.n_unstable[fixed].astype(int), minlength=1) if fixed.any() else np.zeros(1, int)

@@ -22,6 +22,10 @@ from flipflop.tasks import Task
 MAX_ITERS = 200
 N_INIT = 1024  # starts of a search
 MAX_CANDIDATES = 256  # unconverged candidates per search that Newton refines
+# Newton refines candidates below this q (1e-3 in the first search). Adam hardly moves a
+# midpoint between two attractors (match-to-category's stayed at q = 1.4e-3 for 200
+# iterations), and Newton, which finds saddles as roots, converges from there.
+MIDPOINT_CANDIDATE_Q = 1e-2
 
 
 def period_input(task: Task, period: str, trial: int | None = 0, series=None) -> np.ndarray:
@@ -67,7 +71,7 @@ def compute_fixed_points(model, task: Task, cache: Path | None = None, n_init: i
     (for a side-by-side run of another finder from the same starts).
     """
     from flipflop.dynamics.result import merge
-    from flipflop.dynamics.step import recurrent_states, recurrent_step
+    from flipflop.dynamics.step import recurrent_states, relax
 
     task.check_model(model)
     trials = [task.analysis_series().inputs, task.generate(32, seed=[seed, 7]).inputs]
@@ -75,9 +79,7 @@ def compute_fixed_points(model, task: Task, cache: Path | None = None, n_init: i
     pool = np.concatenate([s.reshape(-1, s.shape[-1]) for s in states])
     rng = np.random.default_rng([seed, 8])
     starts = pool[rng.choice(len(pool), n_init, replace=len(pool) < n_init)]
-    relaxed = starts[:n_init // 2]
-    for _ in range(relax_steps):
-        relaxed = recurrent_step(model, relaxed, constant_input)
+    relaxed = relax(model, starts[:n_init // 2], constant_input, relax_steps)
     options = dict(constant_input=constant_input, slow_tol=1e-3, refine_steps=30, max_iters=max_iters,
                    max_slow=max_slow, max_candidates=MAX_CANDIDATES, record_starts=record_starts)
     first = _search(model, np.concatenate([relaxed, starts[n_init // 2:]]), progress, n_init=n_init, seed=seed,
@@ -88,7 +90,7 @@ def compute_fixed_points(model, task: Task, cache: Path | None = None, n_init: i
         mids = np.array([(stable[i] + stable[j]) / 2 for i, j in combinations(range(len(stable)), 2)])
         try:
             results.append(_search(model, mids, progress, n_init=4 * len(mids), seed=seed + 1, outlier_factor=None,
-                                   **options))
+                                   **{**options, "slow_tol": MIDPOINT_CANDIDATE_Q}))
         except FlipFlopError:
             pass  # no saddle converged: keep the first search
     fps = merge(results)

@@ -14,7 +14,7 @@ import weakref
 import numpy as np
 
 from flipflop.backend import keras, tf
-from flipflop.errors import POSITIVE_INT, FlipFlopError, check_value
+from flipflop.errors import NON_NEGATIVE_INT, POSITIVE_INT, FlipFlopError, check_value
 from flipflop.models.build import recurrent_layer as find_recurrent_layer
 
 
@@ -114,6 +114,25 @@ def recurrent_step(model: keras.Model, states: np.ndarray, inputs: np.ndarray | 
     return step(tf.constant(h), tf.constant(u)).numpy()
 
 
+def relax(model: keras.Model, states: np.ndarray, inputs: np.ndarray | None = None, n_steps: int = 1) -> np.ndarray:
+    """``n_steps`` steps of the recurrent map from ``states`` (B, n_state) at one constant
+    input (n_input,) for every row (default: zeros), in one compiled loop: the same map as
+    :func:`recurrent_step` called ``n_steps`` times, without a Python call per step."""
+    step = step_function(model)
+    check_value("n_steps", n_steps, NON_NEGATIVE_INT)
+    h = float32_array(states, "states", ndim=2, last=step.n_state)
+    u = np.broadcast_to(held_input(step, inputs), (len(h), step.n_input))
+    run = step._compiled.get("relax")
+    if run is None:
+        @tf.function(input_signature=[tf.TensorSpec([None, step.n_state], tf.float32),
+                                      tf.TensorSpec([None, step.n_input], tf.float32),
+                                      tf.TensorSpec([], tf.int32)], autograph=False)
+        def run(h0, uu, n):
+            return tf.while_loop(lambda i, _: i < n, lambda i, x: (i + 1, step(x, uu)), (tf.constant(0), h0))[1]
+        step._compiled["relax"] = run
+    return run(tf.constant(h), tf.constant(u), tf.constant(n_steps, tf.int32)).numpy()
+
+
 def simulate(model: keras.Model, inputs: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """The recurrent layer run on ``inputs`` (N, T, n_in) from its initial (zero) state:
     its outputs (N, T, n_out) float32, the "hidden states" (h for LSTM), and its flat
@@ -140,7 +159,7 @@ def simulate(model: keras.Model, inputs: np.ndarray, batch_size: int = 256) -> t
 
     run = step._compiled.get("scan")
     if run is None:
-        @tf.function(input_signature=[tf.TensorSpec([None, None, step.n_input], tf.float32)])
+        @tf.function(input_signature=[tf.TensorSpec([None, None, step.n_input], tf.float32)], autograph=False)
         def run(batch):
             h0 = step.join(step.layer.get_initial_state(tf.shape(batch)[0]))
             y0 = tf.zeros([tf.shape(batch)[0], step.n_output], tf.float32)

@@ -153,6 +153,11 @@ class Task:
         filled in where ``given`` leaves them out."""
         return {**cls.cell_defaults.get(cell, {}), **given}
 
+    def ideal_census(self) -> "tuple[str, dict[int, int]] | None":
+        """The fixed points an ideal network has, ``(label, {unstable modes: count})``,
+        printed beside a census by ``flipflop fixed-points``; None (the default): no ideal."""
+        return None
+
     def check_model(self, model) -> None:
         """Refuse a model whose input or output width differs from the task's channels."""
         n_in, n_out = model.input_shape[-1], model.output_shape[-1]

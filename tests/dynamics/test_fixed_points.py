@@ -18,7 +18,7 @@ from flipflop.dynamics.result import FixedPoints
 from flipflop.dynamics.step import recurrent_states, recurrent_step, step_function
 from flipflop.models.build import build_model
 from flipflop.models.build import recurrent_layer as find_recurrent_layer
-from flipflop.tasks.flipflop.analysis import ideal_counts
+from flipflop.tasks.flipflop.task import ideal_counts
 
 
 @pytest.fixture(scope="module")

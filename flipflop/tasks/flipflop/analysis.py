@@ -9,7 +9,6 @@ imported) joins Fig. 4, gets Figs. 3, 5, 7 and 8 of its own, and a row in every 
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Sequence
 
@@ -27,7 +26,7 @@ from flipflop.plotting.weights import connectivity, matrix_name
 from flipflop.tasks.default_analysis import DEFAULT
 from flipflop.tasks.flipflop import figures
 from flipflop.tasks.flipflop.cube import task_cube
-from flipflop.tasks.flipflop.task import memory_states
+from flipflop.tasks.flipflop.task import ideal_counts, memory_states
 from flipflop.tasks.spec import FigureSpec, FixedPointInput, RunAnalysis
 
 # The paper's spectral signature (its network: radius 1.082, 57 above 1.01, median 1.002, std 0.016).
@@ -42,16 +41,6 @@ def has_paper_signature(sig: dict) -> bool:
     lo, hi = SIGNATURE_BARS["median"]
     return (sig["std"] <= SIGNATURE_BARS["std"] and lo <= sig["median"] <= hi
             and sig["radius"] <= SIGNATURE_BARS["radius"] and sig["n_above"] <= SIGNATURE_BARS["n_above"])
-
-
-def ideal_counts(n_bits: int) -> dict[int, int]:
-    """Fixed points of the ideal n-bit product system by number of unstable modes k:
-    C(n, k) * 2^(n - k) (each bit sits at -1, +1 or the saddle between them)."""
-    return {k: math.comb(n_bits, k) * 2 ** (n_bits - k) for k in range(n_bits + 1)}
-
-
-def ideal_census(task) -> tuple[str, dict[int, int]]:
-    return f"ideal {task.n_bits}-bit", ideal_counts(task.n_bits)
 
 
 def analyse(a: RunAnalysis) -> dict:
@@ -368,7 +357,7 @@ POPULATION_QUANTITIES = {
 ANALYSIS = DEFAULT.replace(
     title="Report: the numbers behind the figures", fresh_evaluation=False, fixed_points=(ZERO_INPUT,),
     fixed_point_starts=1024, analyse=analyse, figures=FIGURES, sections=sections, intro=intro,
-    ideal_census=ideal_census, population=population, population_quantities=POPULATION_QUANTITIES,
+    population=population, population_quantities=POPULATION_QUANTITIES,
     comparison=comparison, population_summary=population_summary,
     population_intro="Paper (one SimpleRNN-400): spectral radius 1.082, 57 of 400 eigenvalues with |λ| > 1.01, "
                      "most on the unit circle, a cube in every network, rotated differently.")

@@ -18,6 +18,7 @@ Deviations from the paper's published code (each deliberate):
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import ClassVar
 
@@ -82,6 +83,11 @@ class FlipFlopTask(Task):
     def score(self, outputs: np.ndarray, trials: Trials) -> dict:
         """Bit accuracy (over steps with a defined +-1 target) and MSE over every step."""
         return {"bit_accuracy": bit_accuracy(outputs, trials.targets), "mse": masked_mse(outputs, trials)}
+
+    def ideal_census(self) -> tuple[str, dict[int, int]]:
+        """The fixed points of an ideal network, printed beside a census: the n-bit product
+        system's (:func:`ideal_counts`)."""
+        return f"ideal {self.n_bits}-bit", ideal_counts(self.n_bits)
 
     def analysis_series(self) -> Trials:
         """The noise-free 8-state series (every memory state visited in turn)."""
@@ -160,6 +166,12 @@ class FlipFlopTask(Task):
         onsets = series.steps(first_onset_ms) + k * series.steps(period_ms) + 0 * bit
         inputs, targets = series._render(onsets, values)
         return _trials(inputs, targets)
+
+
+def ideal_counts(n_bits: int) -> dict[int, int]:
+    """Fixed points of the ideal n-bit product system by number of unstable modes k:
+    C(n, k) * 2^(n - k) (each bit sits at -1, +1 or the saddle between them)."""
+    return {k: math.comb(n_bits, k) * 2 ** (n_bits - k) for k in range(n_bits + 1)}
 
 
 def add_noise(inputs: np.ndarray, std: float, rng: np.random.Generator,
