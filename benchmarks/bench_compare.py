@@ -21,9 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL_SECONDS_PER_PAIR = 1.75  # dsa-metric's tutorial: about 1.5-2 s per pair
 DEFAULT_RUNS = ([f"data/simplernn-400-seed{s}" for s in range(4)]
-                + [f"sweeps/cmp12/runs/{c}-100-seed{s}" for c in ("gru", "ctrnn") for s in range(4)]
-                + [f"sweeps/cmp12/runs/lstm-100-seed{s}" for s in (0, 1)]
-                + [f"sweeps/cmp12b/runs/lstm-100-seed{s}" for s in (2, 3)] + ["runs/paper"])
+                + [f"sweeps/cmp12/runs/{c}-100-seed{s}" for c in ("gru", "ctrnn", "lstm") for s in range(4)]
+                + ["runs/paper"])
 
 
 def main() -> None:

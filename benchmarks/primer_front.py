@@ -20,6 +20,10 @@ def describe(path: Path) -> list[str]:
     task, cell = config["task"], config["cell_kwargs"]
     setting = (f"delay {task.get('delay_ms')} ms, sigma_rec {cell.get('sigma_rec', 0)}, lr {config['learning_rate']:g}, "
                f"curriculum {config.get('delay_curriculum_ms') or 'none'}")
+    extra = {k: cell[k] for k in ("l2_h", "l2_weight") if cell.get(k)}
+    extra.update({k: task[k] for k in ("stimulus_ms", "sigma", "coherences") if k in task})
+    if extra:
+        setting += ", " + ", ".join(f"{k} {v}" for k, v in extra.items())
     history = runs.read_history(path / runs.HISTORY)
     key = next(k for k in history[0] if k.startswith("val_") and k != "val_mse")
     lines = [f"### {path.name} ({task['name']}): {setting}", "",
@@ -40,10 +44,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "primer_front.md")
+    parser.add_argument("--conditions", default="Training seconds were measured on the shared 2-core CPU under a load "
+                        "average of 20-25 (six sessions at once): compare epochs, not seconds.",
+                        help="the sentence under the title: where and how the seconds were measured")
     args = parser.parse_args()
-    lines = ["# The primer's mechanism front", "",
-             "Training seconds were measured on the shared 2-core CPU under a load average of 20-25 "
-             "(six sessions at once): compare epochs, not seconds.", ""]
+    lines = ["# The primer's mechanism front", "", args.conditions, ""]
     for path in args.runs:
         if (path / runs.HISTORY).is_file():
             lines += describe(path)

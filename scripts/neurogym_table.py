@@ -75,14 +75,22 @@ def rows(sweeps: list[Path], out: Path) -> list[dict]:
                     "ideal_observer": number(ideal), "neurogym_ceiling": number(ceiling),
                     "performance_ours": number(held["accuracy"]), "performance_neurogym": number(held["neurogym_performance"]),
                     "normalised": number(norm), "normalised_neurogym": number(norm_ng),
-                    "reached_90pc": "yes" if norm is not None and norm >= 0.9 else "no",
+                    "reached_90pc": "yes" if reached(norm, held["neurogym_performance"]) else "no",
                     "epochs": m.get("epochs_run", ""), "train_seconds": number(m.get("train_seconds"), 0),
                     "fixed_points_found": fp if p.get("fixed_point_inputs") not in (None, "", "0") else "not searched",
-                    "note": ("every trial has the same answer: chance is the reference, nothing to normalise"
+                    "note": ("one answer in every trial (when to act is the task): our rule's chance is the "
+                             "reference, so neurogym's rule decides (>= 0.9, no observer)"
                              if norm is None else "" if m.get("reached_target")
                              else "stopped before its target (epoch budget or patience)")})
         table.append(row)
     return table
+
+
+def reached(norm: float | None, neurogym: float) -> bool:
+    """The bar: >= 90 % of the way from chance to the reference by our rule; where every trial
+    has one answer (our chance is the reference: when to act is the task, which only
+    neurogym's rule scores), neurogym's performance >= 0.9."""
+    return norm >= 0.9 if norm is not None else neurogym >= 0.9
 
 
 def markdown(table: list[dict], header: str) -> str:
@@ -116,8 +124,8 @@ def main() -> None:
     summary = (f"{len(table)} environments: {len(trained)} trained, "
                f"{sum(r['status'] == 'refused' for r in table)} refused, "
                f"{len(table) - len(trained) - sum(r['status'] == 'refused' for r in table)} not finished; "
-               f"{passed} reach >= 90 % of the way from chance to the reference by our rule, "
-               f"{passed_ng} by neurogym's rule.")
+               f"{passed} reach the bar (>= 90 % of the way from chance to the reference by our rule, or "
+               f"neurogym's >= 0.9 where every trial has one answer), {passed_ng} by neurogym's rule alone.")
     (out / "TABLE.md").write_text(markdown(table, f"{args.header}\n\n{summary}"))
     print(summary)
 
