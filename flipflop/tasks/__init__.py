@@ -52,7 +52,7 @@ def task_class(name: str) -> type[Task]:
 def expand_task_names(names: "list[str] | tuple[str, ...]") -> list[str]:
     """Task names with ``neurogym:all`` and globs (``neurogym:yang19.*``) expanded into the
     environments they name, those a supervised loss can train (the others are listed, with
-    why, by :func:`flipflop.tasks.neurogym.table.refused`)."""
+    why, by :func:`flipflop.tasks.neurogym.envs.unsupported`)."""
     out: list[str] = []
     for name in names:
         if isinstance(name, str) and name.startswith(NEUROGYM):

@@ -87,6 +87,26 @@ def test_chance_and_the_ideal_observer():
     assert ring < 0.15  # 16 directions
 
 
+@pytest.mark.parametrize("env_id", ["PerceptualDecisionMaking-v0", "PerceptualDecisionMakingDelayResponse-v0"])
+def test_the_closed_form_observer_matches_summed_evidence_on_the_trials(env_id):
+    """The closed form against an observer run on the environment's own noisy inputs: the
+    sign of the summed difference of the two stimulus channels over the stimulus period."""
+    from flipflop.tasks.neurogym.observer import ideal_observer
+
+    task = ng(env_id)()
+    trials = task.generate(4000, seed=5)
+    (lo, hi), x = trials.periods["stimulus"].T, trials.inputs
+    steps = np.arange(x.shape[1])[None, :]
+    inside = (steps >= lo[:, None]) & (steps < hi[:, None])
+    evidence = np.sum((x[:, :, 2] - x[:, :, 1]) * inside, axis=1)  # > 0 favours the second choice
+    coh = np.asarray(trials.conditions["coh"])
+    rng = np.random.default_rng(0)
+    guess = np.where(evidence > 0, 2, 1)
+    correct = np.where(coh > 0, guess == np.asarray(trials.conditions["choice"]), rng.random(len(coh)) < 0.5)
+    closed = ideal_observer(task, trials)
+    assert closed is not None and abs(float(np.mean(correct)) - closed) < 0.02
+
+
 def test_parameters_are_validated_in_one_line():
     cls = ng("PerceptualDecisionMaking-v0")
     task = cls.from_dict({"sigma": 0.5, "timing.stimulus": 500, "response_weight": 5})

@@ -5,8 +5,9 @@ the most frequent one (a trial without a response counts as the answer "fixate")
 
 Ideal observer (:func:`ideal_observer`), computed where the environment's own encoding
 gives it in closed form: a two-alternative random-dot environment (attributes ``cohs``,
-``sigma`` per step, ``dim_ring == 2``, a ``coh`` per trial and a ``stimulus`` period), whose
-two stimulus channels carry 0.5 +- coh/200 plus independent N(0, sigma^2) noise per step:
+``sigma`` per step, three observation channels (fixation and two stimulus channels, e.g.
+``dim_ring == 2``), a ``coh`` per trial and a ``stimulus`` period), whose two stimulus
+channels carry 0.5 +- coh/200 plus independent N(0, sigma^2) noise per step:
 summing the difference over the N stimulus steps, P(correct) = Phi(sqrt(N) coh / (100 sqrt(2)
 sigma)), 1/2 at zero coherence, averaged over the trials. None elsewhere (the reference is then 1).
 """
@@ -30,8 +31,8 @@ def ideal_observer(task: Any, trials: Trials) -> float | None:
     """The ideal observer's accuracy on ``trials`` where computable (see the module), else None."""
     env = task.env()
     c = trials.conditions
-    if not (hasattr(env, "cohs") and hasattr(env, "sigma") and getattr(env, "dim_ring", None) == 2
-            and "coh" in c and "stimulus" in trials.periods):
+    if not (hasattr(env, "cohs") and hasattr(env, "sigma") and getattr(env, "dim_ring", 2) == 2
+            and tuple(env.observation_space.shape) == (3,) and "coh" in c and "stimulus" in trials.periods):
         return None
     span = trials.periods["stimulus"]
     n = np.maximum(span[:, 1] - span[:, 0], 0).astype(np.float64)
