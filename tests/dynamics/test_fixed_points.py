@@ -15,7 +15,7 @@ from flipflop.dynamics.linear import (EIG_CHUNK, classify, jacobians, leading_ve
 from flipflop.dynamics.optimizer import minimize_q, q_values
 from flipflop.dynamics.points import deduplicate, nearest_distances, outlier_mask
 from flipflop.dynamics.result import FixedPoints
-from flipflop.dynamics.step import recurrent_states, recurrent_step, step_function
+from flipflop.dynamics.step import recurrent_states, recurrent_step, relax, step_function
 from flipflop.models.build import build_model
 from flipflop.models.build import recurrent_layer as find_recurrent_layer
 from flipflop.tasks.flipflop.task import ideal_counts
@@ -28,6 +28,21 @@ def one_bit():
     fps = find_fixed_points(model, initial_states=np.linspace(-1, 1, 41)[:, None], n_init=48,
                             noise_std=0.05, seed=1)
     return model, fps
+
+
+@pytest.mark.parametrize("cell", ["simplernn", "gru", "lstm", "ctrnn"])
+def test_relax_is_repeated_steps_in_one_loop(cell):
+    model = build_model(cell, 5, 3, 2, seed=3)
+    n = step_function(model).n_state
+    h = np.random.default_rng(0).normal(size=(6, n)).astype(np.float32) * 0.3
+    u = np.array([0.5, -1.0, 0.25], np.float32)
+    stepped = h
+    for _ in range(7):
+        stepped = recurrent_step(model, stepped, u)
+    np.testing.assert_allclose(relax(model, h, u, 7), stepped, atol=1e-6)
+    np.testing.assert_array_equal(relax(model, h, u, 0), h)
+    with pytest.raises(FlipFlopError):
+        relax(model, h, u, -1)
 
 
 # --- known fixed points -------------------------------------------------------------------

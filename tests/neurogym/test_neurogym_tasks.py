@@ -87,6 +87,16 @@ def test_chance_and_the_ideal_observer():
     assert ring < 0.15  # 16 directions
 
 
+def test_one_answer_environments_train_past_our_trivial_target():
+    """MotorTiming's trials all have the same answer (when to act is the task): our accuracy
+    is at chance = reference from the start, so its target must not stop the training."""
+    timing = ng("MotorTiming-v0")()
+    chance, ideal, _ = timing.levels()
+    assert ideal is None and chance > 0.98 and timing.default_target == (0.999, 1e-9)
+    acc, mse = ng("PerceptualDecisionMaking-v0")().default_target
+    assert 0.85 < acc < 0.9 and mse == 1.0  # 95 % of the way from chance (0.53) to the observer (0.90)
+
+
 @pytest.mark.parametrize("env_id", ["PerceptualDecisionMaking-v0", "PerceptualDecisionMakingDelayResponse-v0"])
 def test_the_closed_form_observer_matches_summed_evidence_on_the_trials(env_id):
     """The closed form against an observer run on the environment's own noisy inputs: the
