@@ -117,6 +117,38 @@ def test_the_closed_form_observer_matches_summed_evidence_on_the_trials(env_id):
     assert closed is not None and abs(float(np.mean(correct)) - closed) < 0.02
 
 
+def test_the_two_modality_observer_matches_weighted_evidence_on_the_trials():
+    """MultiSensoryIntegration: each modality's summed difference weighed by its coherence
+    (the observer that knows the split), run on the environment's own noisy inputs."""
+    from flipflop.tasks.neurogym.observer import ideal_observer
+
+    task = ng("MultiSensoryIntegration-v0")()
+    trials = task.generate(4000, seed=6)
+    (lo, hi), x, c = trials.periods["stimulus"].T, trials.inputs, trials.conditions
+    inside = (np.arange(x.shape[1])[None, :] >= lo[:, None]) & (np.arange(x.shape[1])[None, :] < hi[:, None])
+    coh, prop = np.asarray(c["coh"], float), np.asarray(c["coh_prop"], float)
+    evidence = np.sum(((x[:, :, 2] - x[:, :, 1]) * (coh * prop)[:, None]
+                       + (x[:, :, 4] - x[:, :, 3]) * (coh * (1 - prop))[:, None]) * inside, axis=1)
+    correct = np.where(evidence > 0, 2, 1) == np.asarray(c["choice"])
+    closed = ideal_observer(task, trials)
+    assert closed is not None and abs(float(np.mean(correct)) - closed) < 0.02
+
+
+def test_the_cue_observer_answers_the_likelier_side():
+    """ProbabilisticReasoning draws the answer from the cues' log odds: the observer that
+    answers the likelier side scores max(P, 1 - P) per trial, on the environment's own draws."""
+    from flipflop.tasks.neurogym.observer import ideal_observer
+
+    task = ng("ProbabilisticReasoning-v0")()
+    trials = task.generate(4000, seed=7)
+    log_odd, choice = np.asarray(trials.conditions["log_odd"], float), np.asarray(trials.conditions["choice"])
+    decided = log_odd != 0
+    correct = np.where(log_odd[decided] > 0, 2, 1) == choice[decided]
+    closed = ideal_observer(task, trials)
+    empirical = (np.sum(correct) + 0.5 * np.sum(~decided)) / len(log_odd)
+    assert closed is not None and 0.85 < closed < 0.95 and abs(empirical - closed) < 0.02
+
+
 def test_parameters_are_validated_in_one_line():
     cls = ng("PerceptualDecisionMaking-v0")
     task = cls.from_dict({"sigma": 0.5, "timing.stimulus": 500, "response_weight": 5})
