@@ -21,7 +21,7 @@ from flipflop.tasks.neurogym import envs
 
 COLUMNS = ["environment", "status", "dt_ms", "chance", "ideal_observer", "neurogym_ceiling", "performance_ours",
            "performance_neurogym", "normalised", "normalised_neurogym", "reached_90pc", "epochs", "train_seconds",
-           "fixed_points_found", "figures", "note"]
+           "fixed_points_found", "figures", "sweep", "note"]
 
 
 def number(v, digits: int = 3) -> str:
@@ -71,19 +71,31 @@ def rows(sweeps: list[Path], out: Path) -> list[dict]:
         norm_ng = (held["neurogym_performance"] - chance) / (ref_ng - chance) if ref_ng - chance > 0.02 else None
         p = population.get(name) or {}
         fp = p.get("fixed_points_found", "")
-        row.update({"status": "trained", "dt_ms": number(task.dt_ms, 0), "chance": number(chance),
+        row.update({"status": "trained", "sweep": run.parent.parent.name, "dt_ms": number(task.dt_ms, 0), "chance": number(chance),
                     "ideal_observer": number(ideal), "neurogym_ceiling": number(ceiling),
                     "performance_ours": number(held["accuracy"]), "performance_neurogym": number(held["neurogym_performance"]),
                     "normalised": number(norm), "normalised_neurogym": number(norm_ng),
                     "reached_90pc": "yes" if reached(norm, held["neurogym_performance"]) else "no",
                     "epochs": m.get("epochs_run", ""), "train_seconds": number(m.get("train_seconds"), 0),
                     "fixed_points_found": fp if p.get("fixed_point_inputs") not in (None, "", "0") else "not searched",
-                    "note": ("one answer in every trial (when to act is the task): our rule's chance is the "
-                             "reference, so neurogym's rule decides (>= 0.9, no observer)"
-                             if norm is None else "" if m.get("reached_target")
-                             else "stopped before its target (epoch budget or patience)")})
+                    "note": note(norm, ceiling, m)})
         table.append(row)
     return table
+
+
+def note(norm: float | None, ceiling: float, metrics: dict) -> str:
+    """Why a row reads as it does, from its numbers."""
+    parts = []
+    if norm is None:
+        parts.append("one answer in every trial (when to act is the task): our rule's chance is the reference, "
+                     "so neurogym's rule decides (>= 0.9, no observer)")
+    elif norm < 0.1:
+        parts.append("at chance by our rule")
+    if ceiling < 0.1:
+        parts.append(f"neurogym's own rule credits not even the ground-truth actions (ceiling {ceiling:.3f})")
+    if not metrics.get("reached_target"):
+        parts.append("stopped before its target (epoch budget or patience)")
+    return "; ".join(parts)
 
 
 def reached(norm: float | None, neurogym: float) -> bool:
@@ -93,10 +105,22 @@ def reached(norm: float | None, neurogym: float) -> bool:
     return norm >= 0.9 if norm is not None else neurogym >= 0.9
 
 
+def settings(sweeps: list[Path]) -> list[str]:
+    """One line per sweep: its cell, size and the training settings its grid sets."""
+    lines = []
+    for sweep in sweeps:
+        grid = json.loads((sweep / "sweep.json").read_text())["grid"] if (sweep / "sweep.json").is_file() else {}
+        if grid:
+            sets = ", ".join(f"{k}={'/'.join(map(str, v))}" for k, v in grid.get("settings", []))
+            lines.append(f"- `{sweep.name}`: {'/'.join(grid['cells'])}-{'/'.join(map(str, grid['units']))}, "
+                         f"recipe {'/'.join(grid['recipes'])}, {sets}; {len(grid['tasks'])} task name(s)")
+    return lines
+
+
 def markdown(table: list[dict], header: str) -> str:
     shown = ["environment", "status", "chance", "ideal_observer", "neurogym_ceiling", "performance_ours",
              "performance_neurogym", "normalised", "normalised_neurogym", "epochs", "train_seconds",
-             "fixed_points_found", "figures", "note"]
+             "fixed_points_found", "figures", "sweep", "note"]
     lines = [header, "", "| " + " | ".join(c.replace("_", " ") for c in shown) + " |", "|" + "---|" * len(shown)]
     for r in table:
         lines.append("| " + " | ".join(str(r.get(c, "")).replace("|", "/") for c in shown) + " |")
@@ -126,7 +150,9 @@ def main() -> None:
                f"{len(table) - len(trained) - sum(r['status'] == 'refused' for r in table)} not finished; "
                f"{passed} reach the bar (>= 90 % of the way from chance to the reference by our rule, or "
                f"neurogym's >= 0.9 where every trial has one answer), {passed_ng} by neurogym's rule alone.")
-    (out / "TABLE.md").write_text(markdown(table, f"{args.header}\n\n{summary}"))
+    passes = "\n".join(["Each environment's row is its run in the first of these sweeps that trained it:", "",
+                        *settings(sweeps)])
+    (out / "TABLE.md").write_text(markdown(table, f"{args.header}\n\n{summary}\n\n{passes}"))
     print(summary)
 
 

@@ -130,7 +130,11 @@ def population_rows(sweep: Sweep, fixed_points: bool = True, local: bool = False
             row.update(status="done", **analysed[p.name]["row"])
         else:
             r = results.get(p.name, {})
-            row.update(status=r.get("status", "not run"), reason=r.get("reason", ""))
+            status, reason = r.get("status", "not run"), r.get("reason", "")
+            if status == "done":  # recorded as done, but its folder no longer holds this grid point's finished run
+                status, reason = "stale", ("its folder's run is not this grid point's any more (a changed config "
+                                           "or default, or damaged files): run the sweep again")
+            row.update(status=status, reason=reason)
         rows.append(row)
     by_name = {r["name"]: r for r in rows}
     groups: dict[str, list[str]] = defaultdict(list)

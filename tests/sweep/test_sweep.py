@@ -1,5 +1,6 @@
 """Sweeps: the grid, bad input, a two-point sweep through embedded Ray and --local, the report."""
 import csv
+import json
 import sys
 
 import pytest
@@ -132,6 +133,15 @@ def test_local_sweep_finishes_reruns_as_noop_and_reports(tmp_path, capsys):
     assert main(args + ["--no-report"]) == 0  # the same command again: nothing trains
     assert "0 trained, 2 already finished" in capsys.readouterr().out
     assert {p: t for p, t in _mtimes(root / sweeps.RUNS_DIR).items() if p in before} == before
+    # a run whose config no longer matches its grid point (e.g. a task default changed since):
+    # the report says so, and reports the others
+    config = root / sweeps.RUNS_DIR / "simplernn-16-seed0" / runs.CONFIG
+    data = json.loads(config.read_text())
+    data["train"]["epochs"] += 1
+    config.write_text(json.dumps(data))
+    assert main(["sweep-report", "tiny", "--root", str(tmp_path), "--local", "--compare", "none"]) == 0
+    md = (root / "POPULATION.md").read_text()
+    assert "| simplernn-16-seed0 | stale |" in md and "runs: 1 of 1 finished" in md
 
 
 def test_ray_sweep_finishes_and_rerun_is_noop(ray_session, tmp_path, capsys):
