@@ -17,6 +17,7 @@ import io
 import json
 from pathlib import Path
 
+from flipflop.dynamics.result import FixedPoints
 from flipflop.tasks.neurogym import envs
 
 COLUMNS = ["environment", "status", "dt_ms", "chance", "ideal_observer", "neurogym_ceiling", "performance_ours",
@@ -71,6 +72,11 @@ def rows(sweeps: list[Path], out: Path) -> list[dict]:
         norm_ng = (held["neurogym_performance"] - chance) / (ref_ng - chance) if ref_ng - chance > 0.02 else None
         p = population.get(name) or {}
         fp = p.get("fixed_points_found", "")
+        cached = sorted(run.glob("fixed_points*.npz"))
+        if fp in ("", None) and cached:  # not in a sweep report: the run's own cached searches
+            p = {**p, "fixed_points_found": sum(int(FixedPoints.load(f).is_fixed.sum()) for f in cached),
+                 "fixed_point_inputs": len(cached)}
+            fp = p["fixed_points_found"]
         row.update({"status": "trained", "sweep": run.parent.parent.name, "dt_ms": number(task.dt_ms, 0), "chance": number(chance),
                     "ideal_observer": number(ideal), "neurogym_ceiling": number(ceiling),
                     "performance_ours": number(held["accuracy"]), "performance_neurogym": number(held["neurogym_performance"]),
