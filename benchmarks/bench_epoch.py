@@ -4,9 +4,8 @@ the first (tracing) batch, the mean of 16 batches, validation (512 trials) and o
 
     PYTHONPATH=. python benchmarks/bench_epoch.py
 """
-import os, sys, time, tempfile
+import os, time, tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-import numpy as np
 from flipflop.training import TrainConfig
 from flipflop.training.data import epoch_arrays
 from flipflop.models.build import build_model

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from faults import ENV, cli_process, print_table, same_run  # noqa: E402
+from faults import cli_process, print_table, same_run  # noqa: E402
 
 GRID = ["--cells", "simplernn", "--units", "8", "--seeds", "0-5", "--no-report",
         *[a for s in ("epochs=3", "samples_per_epoch=64", "val_samples=16", "batch_size=32", "patience=99",

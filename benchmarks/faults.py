@@ -173,7 +173,7 @@ def corruption(work: Path, ref: Path) -> dict:
     baseline["figures-no-fp"] = tables(work / "figs-ref", ref.name)
     # an interrupted run: the disk fills at the metrics write (its last replace)
     unfinished = work / "unsealed"
-    real, calls = os.replace, []
+    real = os.replace
 
     def full_at_metrics(src, dst):
         if str(dst).endswith(runs.METRICS):

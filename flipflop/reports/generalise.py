@@ -20,14 +20,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from flipflop import runs
 from flipflop.analysis.activity import outputs
 from flipflop.analysis.rules import rules
 from flipflop.errors import POSITIVE_INT, SEED, FlipFlopError, validate_params
 from flipflop.reports.specs import analysis_of
-from flipflop.tasks import Task, Trials
+from flipflop.tasks import Task
 from flipflop.tasks.spec import EVALUATION_SEED, TaskAnalysis
 
 GENERALISATION_TRIALS = 2000  # per case, as the measurements

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flipflop.errors import FlipFlopError
-from flipflop.runs.fileio import LOCK, atomic_path, file_digest, read_json, write_json, write_text
+from flipflop.runs.fileio import LOCK, atomic_path, file_digest, read_json, write_json, write_text  # noqa: F401 (LOCK)
 from flipflop.tasks import DEFAULT_TASK, make_task
 
 MODEL = "model.keras"

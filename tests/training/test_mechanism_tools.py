@@ -49,7 +49,6 @@ def test_weight_penalty_is_l2_of_both_kernels():
 
 def test_rate_penalty_is_mean_squared_rate_and_saved():
     from flipflop.models.build import build_model
-    from flipflop import runs
 
     model = build_model("ctrnn", 6, 2, 3, l2_h=0.5, l2_weight=0.0, tau_ms=100.0, dt_ms=20.0, seed=1)
     x = np.random.default_rng(0).normal(size=(5, 7, 2)).astype(np.float32)
