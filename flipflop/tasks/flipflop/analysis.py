@@ -259,10 +259,12 @@ def everywhere(analyses: Sequence[RunAnalysis]) -> list[str]:
     held = [bars_held(a) for a in trained]
     mark = lambda ok: "yes" if ok else "**no**"  # noqa: E731
     lines = ["", "## What must hold on every machine", "",
-             "The same seed on the same CPU type gives bit-identical weights, figures and tables. On "
-             "another instruction set (AVX2 against AVX-512, where oneDNN's kernels differ) the weights "
-             "differ in their last bits, training may stop an epoch earlier or later, and the numbers above "
-             "move a little. What must hold everywhere is every bar and the signature:", "",
+             "The same seed on the same machine gives bit-identical weights, figures and tables. On "
+             "another machine the weights can differ in their last bits (another instruction set, AVX2 "
+             "against AVX-512, where oneDNN's kernels differ; or even another machine of the same "
+             "description, whose orthogonal initialiser's QR rounds differently), training may stop an "
+             "epoch earlier or later, and the numbers above move a little. What must hold everywhere is "
+             "every bar and the signature:", "",
              f"| network | held-out bit acc. ≥ {SCORE_BARS['heldout_accuracy']} | held-out MSE ≤ "
              f"{SCORE_BARS['heldout_mse']} | 8-state bit acc. ≥ {SCORE_BARS['series_accuracy']} | "
              "the paper's signature |", "|---|---|---|---|---|"]
