@@ -125,7 +125,7 @@ def settings(sweeps: list[Path]) -> list[str]:
 
 def markdown(table: list[dict], header: str) -> str:
     shown = ["environment", "status", "chance", "ideal_observer", "neurogym_ceiling", "performance_ours",
-             "performance_neurogym", "normalised", "normalised_neurogym", "epochs", "train_seconds",
+             "performance_neurogym", "normalised", "normalised_neurogym", "reached_90pc", "epochs", "train_seconds",
              "fixed_points_found", "figures", "sweep", "note"]
     lines = [header, "", "| " + " | ".join(c.replace("_", " ") for c in shown) + " |", "|" + "---|" * len(shown)]
     for r in table:
