@@ -19,6 +19,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_fixed_points import census, same_census  # noqa: E402
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
@@ -40,15 +43,10 @@ def main(names: list[str]) -> int:
             new = compute_fixed_points(model, task, None, n_init=starts,
                                        constant_input=old.input if np.any(old.input) else None).fixed_only()
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            scale = float(np.max(np.linalg.norm(old.points, axis=1)))
-            d = np.linalg.norm(old.points[:, None] - new.points[None], axis=-1)
-            nearest = d.argmin(axis=1)
-            same = (len(old.points) == len(new.points) and np.all(d.min(axis=1) <= 1e-4 * scale)
-                    and np.array_equal(old.n_unstable, new.n_unstable[nearest]))
-            differ += not same
-            print(f"{name}/{f.name}: committed {len(old.points)}, found {len(new.points)}, "
-                  f"{'same census' if same else 'CENSUS DIFFERS'}, farthest {d.min(axis=1).max() / scale:.1e} "
-                  f"of the state norm; {wall:.1f} s wall, {cpu:.1f} s CPU", flush=True)
+            verdict = same_census(old, new.points, new.n_unstable)
+            differ += not verdict.startswith("same census")
+            print(f"{name}/{f.name}: {census(new.n_unstable)}; {verdict}; {wall:.1f} s wall, {cpu:.1f} s CPU",
+                  flush=True)
     return 1 if differ else 0
 
 
