@@ -19,6 +19,7 @@ from pathlib import Path
 
 from flipflop.dynamics.result import FixedPoints
 from flipflop.tasks.neurogym import envs
+from flipflop.tasks.neurogym.observer import normalised
 
 COLUMNS = ["environment", "status", "dt_ms", "chance", "ideal_observer", "neurogym_ceiling", "performance_ours",
            "performance_neurogym", "normalised", "normalised_neurogym", "reached_90pc", "epochs", "train_seconds",
@@ -68,8 +69,8 @@ def rows(sweeps: list[Path], out: Path) -> list[dict]:
         chance, ideal, ceiling = task.levels()
         ref = 1.0 if ideal is None else ideal
         ref_ng = min(ref, ceiling)
-        norm = (held["accuracy"] - chance) / (ref - chance) if ref - chance > 0.02 else None
-        norm_ng = (held["neurogym_performance"] - chance) / (ref_ng - chance) if ref_ng - chance > 0.02 else None
+        norm = normalised(held["accuracy"], chance, ref)
+        norm_ng = normalised(held["neurogym_performance"], chance, ref_ng)
         p = population.get(name) or {}
         fp = p.get("fixed_points_found", "")
         cached = sorted(run.glob("fixed_points*.npz"))

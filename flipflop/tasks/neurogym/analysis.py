@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from flipflop.analysis.behaviour import psychometric
 from flipflop.tasks.default_analysis import DEFAULT, period_inputs, population as default_population
 from flipflop.tasks.neurogym.figures import condition_accuracy, psychometric_figure
+from flipflop.tasks.neurogym.observer import normalised
 from flipflop.tasks.neurogym.replay import neurogym_performance, our_correct
 from flipflop.tasks.spec import FigureSpec, RunAnalysis
 
@@ -80,7 +81,6 @@ def behaviour(task, outputs: np.ndarray, trials) -> dict:
     reference = 1.0 if ideal is None else ideal
     span = max(reference - chance, 1e-9)
     reference_ng = min(reference, ceiling)  # what neurogym's rule can credit at best
-    span_ng = reference_ng - chance
     by = {}
     for k, v in scalar_conditions(trials.conditions).items():
         levels = np.unique(v)
@@ -88,7 +88,7 @@ def behaviour(task, outputs: np.ndarray, trials) -> dict:
                   "n": int(np.sum(v == x))} for x in levels]
     result = {"chance": chance, "ideal_observer": ideal, "reference": reference, "neurogym_ceiling": ceiling,
               "normalised": float((ours.mean() - chance) / span),
-              "normalised_neurogym": float((theirs.mean() - chance) / span_ng) if span_ng > 0.02 else None,
+              "normalised_neurogym": normalised(float(theirs.mean()), chance, reference_ng),
               "by_condition": by, "psychometric": None}
     signed = signed_condition(task, trials.conditions)
     if signed is not None:

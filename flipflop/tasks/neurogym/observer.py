@@ -33,6 +33,16 @@ from scipy.special import ndtr
 from flipflop.tasks.base import Trials
 
 
+# Below this reference - chance no score is normalised: every trial has (nearly) one answer.
+MIN_SPAN = 0.02
+
+
+def normalised(value: float, chance: float, reference: float) -> float | None:
+    """(value - chance) / (reference - chance); None where reference - chance <= ``MIN_SPAN``."""
+    span = reference - chance
+    return (value - chance) / span if span > MIN_SPAN else None
+
+
 def chance_level(trials: Trials) -> float:
     """The fraction of trials sharing the most frequent answer (``choice``)."""
     _, counts = np.unique(np.asarray(trials.conditions["choice"]), return_counts=True)

@@ -46,7 +46,7 @@ import numpy as np
 from flipflop.errors import FlipFlopError, param
 from flipflop.tasks.base import Channel, Task, Trials, check_samples
 from flipflop.tasks.neurogym import envs
-from flipflop.tasks.neurogym.observer import chance_level, ideal_observer
+from flipflop.tasks.neurogym.observer import MIN_SPAN, chance_level, ideal_observer
 from flipflop.tasks.neurogym.replay import neurogym_performance, our_correct
 
 SERIES_TRIALS = 256
@@ -144,12 +144,12 @@ class NeurogymTask(Task):
     def default_target(self) -> tuple[float, float]:  # type: ignore[override]
         """Stop when our accuracy passes 95 % of the way from chance to the reference (the ideal
         observer where one is computed, else 1); the Brier MSE does not bind (1.0). Where
-        every trial has one answer (chance within 0.02 of the reference: when to act is the
+        every trial has one answer (chance within ``MIN_SPAN`` of the reference: when to act is the
         task, e.g. MotorTiming), our accuracy says nothing, and no target stops the training:
         it runs to its epochs or its patience on the validation Brier score."""
         chance, ideal, _ = self.levels()
         ref = 1.0 if ideal is None else ideal
-        if ref - chance <= 0.02:
+        if ref - chance <= MIN_SPAN:
             return (0.999, 1e-9)
         return (float(min(0.999, chance + 0.95 * (ref - chance))), 1.0)
 
