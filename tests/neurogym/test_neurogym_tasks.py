@@ -53,6 +53,17 @@ def test_trials_are_a_function_of_the_seed(env_id):
     assert task.score(a.targets * 20.0, a)["accuracy"] == 1.0
 
 
+def test_what_a_constructor_draws_is_seeded_too():
+    """HierarchicalReasoning draws its first block's length (10-20 trials) in its constructor,
+    from an rng made unseeded there: 60 trials cross blocks, and must still be the seed's."""
+    task = ng("HierarchicalReasoning-v0")()
+    a, b = task.generate(60, 5), task.generate(60, 5)
+    np.testing.assert_array_equal(a.inputs, b.inputs)
+    np.testing.assert_array_equal(a.conditions["rule"], b.conditions["rule"])
+    assert len(np.unique(a.conditions["rule"])) == 2  # more than one block
+    assert task.levels() == ng("HierarchicalReasoning-v0")().levels()
+
+
 @pytest.mark.parametrize("env_id,words", sorted(REFUSED.items()))
 def test_an_untrainable_environment_is_refused_with_its_reason(env_id, words):
     with pytest.raises(FlipFlopError, match=words):

@@ -8,6 +8,7 @@ loss (a continuous action space, no ground truth, a constructor that needs argum
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import fnmatch
 import functools
@@ -91,13 +92,35 @@ def constructor_parameters(env_id: str) -> dict[str, Any]:
             if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
+@contextlib.contextmanager
+def _unseeded_random_states(seed: int | None):
+    """Inside the block, ``np.random.RandomState()`` without a seed is seeded with ``seed``
+    (nothing changes for None): an environment's ``rng`` is made unseeded in its constructor,
+    and what the constructor draws from it (HierarchicalReasoning's first block length)
+    would otherwise differ from build to build."""
+    if seed is None:
+        yield
+        return
+    real = np.random.RandomState
+
+    class Seeded(real):  # a subclass, so that isinstance checks still hold
+        def __init__(self, s=None):
+            super().__init__(seed if s is None else s)
+
+    np.random.RandomState = Seeded
+    try:
+        yield
+    finally:
+        np.random.RandomState = real
+
+
 def build(env_id: str, kwargs: dict | None = None, seed: int | None = None) -> Any:
-    """The unwrapped environment ``env_id`` made with ``kwargs`` (seeded if ``seed``); a
-    failure is a one-line error naming the environment and its error."""
+    """The unwrapped environment ``env_id`` made with ``kwargs`` (seeded if ``seed``: what its
+    constructor draws too); a failure is a one-line error naming the environment and its error."""
     reg = registration()
     check_id(env_id)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _unseeded_random_states(seed):
             warnings.simplefilter("ignore")
             env = reg.make(env_id, **(kwargs or {})).unwrapped
     except Exception as e:  # noqa: BLE001 - any failure of a third-party constructor
