@@ -30,6 +30,18 @@ def period_inputs(task: Task) -> tuple[FixedPointInput, ...]:
                  if np.any(span[:, 1] > span[:, 0]))
 
 
+def slow_point_starts(a: RunAnalysis) -> int:
+    """Starts of a mechanism's slow-point search: twice the spec's fixed-point starts."""
+    return 2 * a.spec.fixed_point_starts
+
+
+def delay_search_intro(a: RunAnalysis) -> str:
+    """The opening words of a memory task's REPORT lines on its slow-point search at the delay input."""
+    return (f"Slow-point search at the delay input from {slow_point_starts(a)} delay states of "
+            f"{a.spec.mechanism_trials} fresh trials (trained delays up to "
+            f"{a.mechanisms['trained_max_delay_ms']:g} ms): ")
+
+
 def colouring(a: RunAnalysis) -> Colouring:
     """The spec's colouring, else by the first per-trial condition of the series that varies."""
     if a.spec.colour_by is not None:

@@ -19,7 +19,7 @@ from flipflop.tasks.base import Task, Trials
 from flipflop.tasks.context_dm.figures import context_curves, mante_state_space
 from flipflop.tasks.context_dm.task import CONTEXTS
 from flipflop.tasks.decision import zero_evidence
-from flipflop.tasks.default_analysis import DEFAULT, sections
+from flipflop.tasks.default_analysis import DEFAULT, sections, slow_point_starts
 from flipflop.tasks.spec import EVALUATION_SEED, Colouring, Decoded, FigureSpec, FixedPointInput, Generalisation, RunAnalysis
 
 # The bars of Mante et al.'s mechanism (issue 22)
@@ -49,7 +49,7 @@ def mechanisms(a: RunAnalysis) -> dict:
         states, _ = period_states(hidden[mine], {p: v[mine] for p, v in fresh.periods.items()}, "stimulus", skip=5)
         first = int(np.flatnonzero(a.series.conditions["context"] == k)[0])
         u = zero_evidence(task, period_input(task, "stimulus", first, a.series))
-        sp = slow_points(a.model, u, states, n_init=2 * a.spec.fixed_point_starts, max_iters=a.spec.mechanism_iters)
+        sp = slow_points(a.model, u, states, n_init=slow_point_starts(a), max_iters=a.spec.mechanism_iters)
         line = sp.points[sp.on_line]
         row = {"n_line": int(len(line)), "n_fixed": int(sp.fixed.sum()), "n_stable": int((sp.fixed & sp.stable).sum())}
         if len(line) >= 2:

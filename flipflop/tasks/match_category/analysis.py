@@ -18,7 +18,7 @@ from flipflop.analysis.activity import condition_means, outputs, project
 from flipflop.analysis.behaviour import accuracy_by, bar, bar_lines, correct, number, rate
 from flipflop.analysis.selectivity import category_selectivity, selectivity_onsets
 from flipflop.tasks.base import Task, Trials
-from flipflop.tasks.default_analysis import DEFAULT, sections
+from flipflop.tasks.default_analysis import DEFAULT, delay_search_intro, sections, slow_point_starts
 from flipflop.tasks.match_category.figures import category_accuracy, category_trajectories, onset_histogram
 from flipflop.tasks.spec import EVALUATION_SEED, Colouring, Decoded, FigureSpec, FixedPointInput, Generalisation, RunAnalysis
 
@@ -65,7 +65,7 @@ def mechanisms(a: RunAnalysis) -> dict:
     trained = task.generate(n, [EVALUATION_SEED, 22])
     long = {ms: fixed_delay(task, ms).generate(n, [EVALUATION_SEED, 23, int(ms)]) for ms in LONG_DELAYS_MS}
     u = period_input(task, "delay", 0, a.series)
-    out = delay_memory(a.model, trained, long, "delay", "sample_cat", u, n_init=2 * a.spec.fixed_point_starts,
+    out = delay_memory(a.model, trained, long, "delay", "sample_cat", u, n_init=slow_point_starts(a),
                        max_iters=a.spec.mechanism_iters,
                        categorical=True)
     p = out["points"]
@@ -117,8 +117,7 @@ def mechanism_lines(a: RunAnalysis) -> list[str]:
         return []
     s, sets = m["slow"], m["attractors"]
     lines = ["", "## Mechanism: category attractors", "",
-             f"Slow-point search at the delay input from {2 * a.spec.fixed_point_starts} delay states of "
-             f"{a.spec.mechanism_trials} fresh trials (trained delays up to {m['trained_max_delay_ms']:g} ms): "
+             delay_search_intro(a) +
              f"{s['n_fixed']} fixed points, {s['n_stable_fixed']} stable; by the category a logistic decoder of the "
              f"delay states reads there: {m['stable_by_category'][0]} (category 0) and "
              f"{m['stable_by_category'][1]} (category 1). Delay-end states held {sets['steps']} steps "

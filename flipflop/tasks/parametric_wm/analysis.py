@@ -12,7 +12,7 @@ from flipflop.analysis.behaviour import accuracy_by, accuracy_where, bar, bar_li
 from flipflop.analysis.memory import delay_memory
 from flipflop.dynamics.search import period_input
 from flipflop.tasks.base import Task, Trials
-from flipflop.tasks.default_analysis import DEFAULT, sections
+from flipflop.tasks.default_analysis import DEFAULT, delay_search_intro, sections, slow_point_starts
 from flipflop.tasks.parametric_wm.figures import delay_line_attractor, pair_accuracy
 from flipflop.plotting.memory import decoded_memory_figure, slow_points_figure
 from flipflop.tasks.spec import EVALUATION_SEED, Colouring, Decoded, FigureSpec, FixedPointInput, Generalisation, RunAnalysis
@@ -39,7 +39,7 @@ def mechanisms(a: RunAnalysis) -> dict:
     trained = task.generate(n, [EVALUATION_SEED, 22])
     long = {ms: fixed_delay(task, ms).generate(n, [EVALUATION_SEED, 23, int(ms)]) for ms in LONG_DELAYS_MS}
     out = delay_memory(a.model, trained, long, "delay", "f1", period_input(task, "delay", 0, a.series),
-                       n_init=2 * a.spec.fixed_point_starts,
+                       n_init=slow_point_starts(a),
                        max_iters=a.spec.mechanism_iters)
     at3 = fixed_delay(task, 3000.0).generate(n, [EVALUATION_SEED, 24])
     out["accuracy_3s"] = task.score(outputs(a.model, at3.inputs), at3)["accuracy"]
@@ -83,8 +83,7 @@ def mechanism_sections(a: RunAnalysis) -> list[str]:
         return []
     g = m["manifold"]
     lines = ["", "## Mechanism: the delay's line attractor", "",
-             f"Slow-point search at the delay input from {2 * a.spec.fixed_point_starts} delay states of "
-             f"{a.spec.mechanism_trials} fresh trials (trained delays up to {m['trained_max_delay_ms']:g} ms): "
+             delay_search_intro(a) +
              f"{g['n_points']} line points (fixed, or slowest |lambda| within 0.005 of 1), {g['n_fixed']} fixed "
              f"({g['n_stable']} stable). Their first principal axis holds {g['pc1']:.0%} of their variance "
              f"({g['dimension']} axes for 90 %), extent {g['extent']:.3g} ({g['extent_ratio']:.0%} of the delay "
