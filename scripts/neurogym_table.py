@@ -42,18 +42,23 @@ def rows(sweeps: list[Path], out: Path) -> list[dict]:
             population.update({r["task"]: r for r in csv.DictReader(io.StringIO((sweep / "population.csv").read_text()))})
         if (sweep / "results.json").is_file():
             results.update(json.loads((sweep / "results.json").read_text()))
+    trained: dict[str, list[Path]] = {}  # task name -> its finished runs, in the sweeps' order
+    for sweep in sweeps:
+        for r in sorted((sweep / "runs").glob("*")):
+            if (r / "metrics.json").is_file() and (r / "config.json").is_file():
+                task = json.loads((r / "config.json").read_text())["train"]["task"]
+                trained.setdefault(task["name"] if isinstance(task, dict) else task, []).append(r)
     table = []
     for env_id in envs.env_ids():
         name = envs.PREFIX + env_id
         row = {"environment": env_id}
         figs = out / env_id
         row["figures"] = f"[figures]({env_id}/)" if figs.is_dir() else ""
+        found = trained.get(name, [])
         reason = envs.unsupported(env_id)
-        if reason:
+        if reason and not found:  # refused with its defaults, and no sweep gave it what it needs
             table.append({**row, "status": "refused", "note": reason})
             continue
-        found = [r for sweep in sweeps for r in sorted((sweep / "runs").glob(f"*-{name.replace(':', '_')}-seed*"))
-                 if (r / "metrics.json").is_file()]
         run = found[0] if found else None
         metrics = run / "metrics.json" if run is not None else None
         if metrics is None or not metrics.is_file():
@@ -85,9 +90,17 @@ def rows(sweeps: list[Path], out: Path) -> list[dict]:
                     "reached_90pc": "yes" if reached(norm, held["neurogym_performance"]) else "no",
                     "epochs": m.get("epochs_run", ""), "train_seconds": number(m.get("train_seconds"), 0),
                     "fixed_points_found": fp if p.get("fixed_point_inputs") not in (None, "", "0") else "not searched",
-                    "note": note(norm, ceiling, m)})
+                    "note": "; ".join(filter(None, [arguments(task), note(norm, ceiling, m)]))})
         table.append(row)
     return table
+
+
+def arguments(task) -> str:
+    """The environment arguments a run was made with, where it was given any."""
+    if not task.kwargs:
+        return ""
+    given = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(task.kwargs.items()))
+    return f"environment arguments {given}"
 
 
 def note(norm: float | None, ceiling: float, metrics: dict) -> str:
@@ -100,6 +113,9 @@ def note(norm: float | None, ceiling: float, metrics: dict) -> str:
         parts.append("at chance by our rule")
     if ceiling < 0.1:
         parts.append(f"neurogym's own rule credits not even the ground-truth actions (ceiling {ceiling:.3f})")
+    elif norm is not None and norm >= 0.9 and metrics["heldout"]["neurogym_performance"] < 0.1:
+        parts.append(f"neurogym's rule {metrics['heldout']['neurogym_performance']:.3f}: the network's argmax never "
+                     "leaves fixation in the decision period; our rule reads the order of its choice outputs there")
     if not metrics.get("reached_target"):
         parts.append("stopped before its target (epoch budget or patience)")
     return "; ".join(parts)

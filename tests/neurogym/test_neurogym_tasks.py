@@ -20,7 +20,7 @@ def ng(env_id):
     return task_class(envs.PREFIX + env_id)
 
 
-REFUSED = {"AnnubesEnv-v0": "failed to build", "Bandit-v0": "not a supervised", "DawTwoStep-v0": "not a supervised",
+REFUSED = {"AnnubesEnv-v0": "needs session, catch_prob, which have no defaults", "Bandit-v0": "not a supervised", "DawTwoStep-v0": "not a supervised",
            "EconomicDecisionMaking-v0": "not a supervised", "Null-v0": "not a supervised",
            "ReachingDelayResponse-v0": "continuous action space", "SpatialSuppressMotion-v0": "continuous action space",
            "Reaching1D-v0": "not an action", "Reaching1DWithSelfDistraction-v0": "not an action"}
@@ -51,6 +51,27 @@ def test_trials_are_a_function_of_the_seed(env_id):
     # targets one-hot on the ground truth; the perfect answer scores 1 by our rule
     assert np.all(a.targets.sum(-1) == 1) and task.n_outputs == a.targets.shape[-1]
     assert task.score(a.targets * 20.0, a)["accuracy"] == 1.0
+
+
+def test_an_environment_that_needs_arguments_trains_with_them():
+    """AnnubesEnv's constructor has no defaults for session and catch_prob: refused without
+    them (above), a task with them, its periods from its trials, its trials seeded."""
+    task = make_task({"name": "neurogym:AnnubesEnv-v0", "session": {"v": 0.5, "a": 0.5}, "catch_prob": 0.5})
+    a, b = task.generate(40, 3), task.generate(40, 3)
+    np.testing.assert_array_equal(a.inputs, b.inputs)
+    assert set(a.periods) == {"fixation", "stimulus", "iti"} and a.inputs.shape[-1] == 4
+    assert 0.3 < float(np.mean(a.conditions["catch"])) < 0.7
+    assert make_task(task.to_dict()) == task  # the run's config makes the same task again
+    with pytest.raises(FlipFlopError, match="no parameter 'sesion'"):
+        make_task({"name": "neurogym:AnnubesEnv-v0", "sesion": {"v": 1}, "catch_prob": 0.5})
+
+
+def test_a_factorys_parameters_are_those_of_the_class_it_makes():
+    """yang19's environments are factories taking **kwargs: their class's parameters are theirs."""
+    quiet = make_task({"name": "neurogym:yang19.multidm-v0", "sigma": 0.0})
+    assert quiet.env().sigma == 0.0 and "sigma" in envs.constructor_parameters("yang19.multidm-v0")
+    with pytest.raises(FlipFlopError, match="no parameter 'sigmaa'"):
+        make_task({"name": "neurogym:yang19.multidm-v0", "sigmaa": 0.0})
 
 
 def test_what_a_constructor_draws_is_seeded_too():
@@ -108,7 +129,8 @@ def test_one_answer_environments_train_past_our_trivial_target():
     assert 0.85 < acc < 0.9 and mse == 1.0  # 95 % of the way from chance (0.53) to the observer (0.90)
 
 
-@pytest.mark.parametrize("env_id", ["PerceptualDecisionMaking-v0", "PerceptualDecisionMakingDelayResponse-v0"])
+@pytest.mark.parametrize("env_id", ["PerceptualDecisionMaking-v0", "PerceptualDecisionMakingDelayResponse-v0",
+                                    "PostDecisionWager-v0"])
 def test_the_closed_form_observer_matches_summed_evidence_on_the_trials(env_id):
     """The closed form against an observer run on the environment's own noisy inputs: the
     sign of the summed difference of the two stimulus channels over the stimulus period."""
@@ -145,6 +167,79 @@ def test_the_two_modality_observer_matches_weighted_evidence_on_the_trials():
     assert closed is not None and abs(float(np.mean(correct)) - closed) < 0.02
 
 
+@pytest.mark.parametrize("explicit", [False, True])
+def test_the_context_observer_reads_the_relevant_modality(explicit):
+    """ContextDecisionMaking: the summed difference of the relevant modality's two channels
+    (mod1 in context 0, mod2 in context 1), on the environment's own noisy inputs."""
+    from flipflop.tasks.neurogym.observer import ideal_observer
+
+    task = make_task({"name": "neurogym:ContextDecisionMaking-v0", "use_expl_context": explicit})
+    trials = task.generate(4000, seed=11)
+    (lo, hi), x, c = trials.periods["stimulus"].T, trials.inputs, trials.conditions
+    inside = (np.arange(x.shape[1])[None, :] >= lo[:, None]) & (np.arange(x.shape[1])[None, :] < hi[:, None])
+    names = task.env().observation_space.name
+    ctx = np.asarray(c["context"])
+    diff = {m: x[:, :, names[f"stim2_mod{m}"]] - x[:, :, names[f"stim1_mod{m}"]] for m in (1, 2)}
+    evidence = np.sum(np.where(ctx[:, None] == 0, diff[1], diff[2]) * inside, axis=1)
+    correct = np.where(evidence > 0, 2, 1) == np.asarray(c["choice"])
+    closed = ideal_observer(task, trials)
+    assert len(np.unique(ctx)) == (2 if explicit else 1)
+    assert closed is not None and 0.9 < closed < 0.97 and abs(float(np.mean(correct)) - closed) < 0.02
+
+
+def _bump_evidence(task, trials) -> np.ndarray:
+    """yang19's decision family: each modality's input summed over its stimulus period(s) and
+    projected on the bumps at theta1 and theta2, weighed by the modality's weight (> 0 favours
+    theta1): the matched filter for Gaussian noise, an observer below the ideal one."""
+    env = task.env()
+    x, c, names, th = trials.inputs, trials.conditions, env.observation_space.name, env.theta
+    steps = np.arange(x.shape[1])[None, :]
+
+    def bumps(locs):
+        dist = np.abs((np.asarray(locs)[:, None] - th[None, :] + np.pi) % (2 * np.pi) - np.pi) / (np.pi / 8)
+        return 0.8 * np.exp(-dist ** 2 / 2)
+
+    def summed(period, idx):
+        lo, hi = trials.periods[period].T
+        inside = ((steps >= lo[:, None]) & (steps < hi[:, None])).astype(float)
+        return np.einsum("nt,ntk->nk", inside, x[:, :, idx])
+
+    b1, b2, evidence = bumps(c["theta1"]), bumps(c["theta2"]), np.zeros(len(x))
+    for m in (1, 2):
+        if getattr(env, f"stim_mod{m}"):
+            idx, w = list(names[f"stimulus_mod{m}"]), float(getattr(env, f"w_mod{m}"))
+            if env.delaycomparison:  # theta1 at coh1 in stim1, theta2 at coh2 in stim2
+                evidence += w * (np.sum(summed("stim1", idx) * b1, 1) - np.sum(summed("stim2", idx) * b2, 1))
+            else:
+                evidence += w * np.sum(summed("stimulus", idx) * (b1 - b2), 1)
+    return evidence
+
+
+@pytest.mark.parametrize("env_id", ["yang19.multidm-v0", "yang19.multidlydm-v0", "yang19.dm1-v0"])
+def test_the_summed_strength_observer_bounds_the_matched_filter(env_id):
+    """yang19's decision family: without input noise the matched filter scores the closed form
+    (every trial but the coin-decided ties); with the environment's noise it scores below it."""
+    from flipflop.tasks.neurogym.observer import ideal_observer
+
+    for sigma, seed in ((0.0, 9), (None, 10)):
+        task = make_task({"name": envs.PREFIX + env_id, **({} if sigma is None else {"sigma": sigma})})
+        trials = task.generate(3000, seed=seed)
+        env, c = task.env(), trials.conditions
+        first = np.round(np.asarray(c["theta1"]) / (2 * np.pi / len(env.theta))).astype(int) % len(env.theta) + 1
+        second = np.round(np.asarray(c["theta2"]) / (2 * np.pi / len(env.theta))).astype(int) % len(env.theta) + 1
+        evidence = _bump_evidence(task, trials)
+        correct = np.where(evidence > 1e-5, first, second) == np.asarray(c["choice"])
+        closed = ideal_observer(task, trials)
+        if sigma == 0.0:
+            tie = np.abs(evidence) <= 1e-5  # float32 inputs: a tie sums to ~1e-7
+            assert abs(float(np.mean(correct[~tie])) - 1.0) < 1e-12
+            assert abs(float(np.mean(correct)) - closed) < 0.02
+        else:
+            assert float(np.mean(correct)) < closed
+    if env_id == "yang19.multidm-v0":
+        assert 0.92 < closed < 0.95  # ties in 1 trial of 8, half of them lost
+
+
 def test_the_cue_observer_answers_the_likelier_side():
     """ProbabilisticReasoning draws the answer from the cues' log odds: the observer that
     answers the likelier side scores max(P, 1 - P) per trial, on the environment's own draws."""
@@ -179,8 +274,11 @@ def test_refusals_through_the_command_line(tmp_path, capsys):
     for task, words in (("neurogym:PerceptualDecisonMaking-v0", "did you mean"),
                         ("neurogym:Bandit-v0", "not a supervised environment"),
                         ("neurogym:ReachingDelayResponse-v0", "continuous action space"),
-                        ("neurogym:AnnubesEnv-v0", "AnnubesEnv-v0 failed to build")):
-        assert main(["train", "--task", task, "--out", str(tmp_path / "r")]) == 2
+                        ("neurogym:AnnubesEnv-v0", "needs session, catch_prob"),
+                        ("neurogym:yang19.multidm-v0 --task-param dim_ring=1",
+                         "yang19.multidm-v0 failed to build: ValueError: dim_ring=1 cannot be smaller than 2")):
+        name, *more = task.split()
+        assert main(["train", "--task", name, *more, "--out", str(tmp_path / "r")]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("flipflop: error:") and words in err and "\n" not in err
     assert not (tmp_path / "r").exists()

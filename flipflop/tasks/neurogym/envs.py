@@ -85,33 +85,50 @@ def env_class(env_id: str) -> type:
 
 
 def constructor_parameters(env_id: str) -> dict[str, Any]:
-    """The keyword arguments of the environment's constructor, with their defaults."""
+    """The keyword arguments of the environment's constructor, with their defaults. A factory
+    that passes ``**kwargs`` on (yang19's ``multidm(**kwargs)``) has the parameters of the class
+    it makes too, with that class's defaults (the factory may pass other values)."""
+    return dict(_constructor_parameters(env_id))
+
+
+@functools.lru_cache(maxsize=None)
+def _constructor_parameters(env_id: str) -> tuple[tuple[str, Any], ...]:
     target = env_class(env_id)
     sig = inspect.signature(target.__init__ if isinstance(target, type) else target)
-    return {n: p.default for n, p in sig.parameters.items()
-            if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    out = {n: p.default for n, p in sig.parameters.items()
+           if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    forwards = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+    if forwards and not any(d is inspect.Parameter.empty for d in out.values()):
+        made = type(build(env_id, {}, seed=0))
+        for n, p in inspect.signature(made.__init__).parameters.items():
+            if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+                out.setdefault(n, p.default)
+    return tuple(out.items())
 
 
 @contextlib.contextmanager
 def _unseeded_random_states(seed: int | None):
-    """Inside the block, ``np.random.RandomState()`` without a seed is seeded with ``seed``
-    (nothing changes for None): an environment's ``rng`` is made unseeded in its constructor,
-    and what the constructor draws from it (HierarchicalReasoning's first block length)
-    would otherwise differ from build to build."""
+    """Inside the block, ``np.random.RandomState()`` and ``np.random.default_rng()`` without a
+    seed are seeded with ``seed`` (nothing changes for None): an environment's ``rng`` is made
+    unseeded in its constructor, and what the constructor draws from it (HierarchicalReasoning's
+    first block length, AnnubesEnv's own seed) would otherwise differ from build to build."""
     if seed is None:
         yield
         return
-    real = np.random.RandomState
+    real, real_generator = np.random.RandomState, np.random.default_rng
 
     class Seeded(real):  # a subclass, so that isinstance checks still hold
         def __init__(self, s=None):
             super().__init__(seed if s is None else s)
 
-    np.random.RandomState = Seeded
+    def seeded_generator(s=None):  # AnnubesEnv draws its own seed from default_rng(None)
+        return real_generator(seed if s is None else s)
+
+    np.random.RandomState, np.random.default_rng = Seeded, seeded_generator
     try:
         yield
     finally:
-        np.random.RandomState = real
+        np.random.RandomState, np.random.default_rng = real, real_generator
 
 
 def build(env_id: str, kwargs: dict | None = None, seed: int | None = None) -> Any:
@@ -150,8 +167,18 @@ def fresh_trial(env: Any, env_id: str) -> dict:
     return new_trial(env, env_id)
 
 
+def required_parameters(env_id: str, kwargs: dict | None = None) -> list[str]:
+    """The constructor arguments of ``env_id`` that have no default and are not in ``kwargs``."""
+    return [n for n, d in constructor_parameters(env_id).items()
+            if d is inspect.Parameter.empty and n not in (kwargs or {})]
+
+
 def unsupported(env_id: str, kwargs: dict | None = None) -> str | None:
     """Why ``env_id`` cannot be trained with a supervised loss, or None when it can."""
+    missing = required_parameters(env_id, kwargs)
+    if missing:
+        return (f"{env_id}'s constructor needs {', '.join(missing)}, which have no defaults: give "
+                f"{' and '.join(f'--task-param {m}=JSON' for m in missing)}")
     try:
         env = build(env_id, kwargs, seed=0)
     except FlipFlopError as e:

@@ -80,6 +80,8 @@ class NeurogymTask(Task):
             if k not in known:
                 raise FlipFlopError(f"{self.name} has no parameter {k!r}; its parameters: "
                                     f"{', '.join(sorted(set(known) - {'timing'}))}, timing.<period>")
+        if envs.required_parameters(self.env_id, self.kwargs):
+            raise FlipFlopError(envs.unsupported(self.env_id, self.kwargs))
         defaults = self._default_timing()
         for k, v in self.timing.items():
             if k not in defaults:
@@ -126,7 +128,7 @@ class NeurogymTask(Task):
         return kw
 
     def _default_timing(self) -> dict:
-        return dict(_probe(self.env_id, "{}")["timing"])
+        return dict(_probe(self.env_id, json.dumps(self.kwargs, sort_keys=True, default=str))["timing"])
 
     @property
     def max_steps(self) -> int:
@@ -298,7 +300,9 @@ def task_class(env_id: str) -> type[NeurogymTask]:
     """The task class of environment ``env_id`` (made once): ``neurogym:<env_id>``, its periods
     those of the environment's timing. An unknown id lists the close names."""
     envs.check_id(env_id)
-    periods = tuple(_probe(env_id, "{}")["timing"])
+    # an environment whose constructor needs arguments is built only with them: its periods
+    # then come from its trials (``assemble`` adds every period a trial has)
+    periods = () if envs.required_parameters(env_id) else tuple(_probe(env_id, "{}")["timing"])
     doc = f"NeuroGym's {env_id}: {(env_doc(env_id).strip().splitlines() or [''])[0]}"
     cls = type(f"Neurogym_{env_id.replace('.', '_').replace('-', '_')}", (NeurogymTask,),
                {"name": envs.PREFIX + env_id, "env_id": env_id, "period_names": periods, "__doc__": doc,
