@@ -9,7 +9,8 @@ Mante et al.'s targeted axes, and linear decoding (arrays in, arrays out).
   activity regressed (scikit-learn ``LinearRegression``) onto the task variables; each
   variable's axis is its coefficient vector at the time of largest norm, the axes then
   orthogonalised in order (QR); :func:`project_axes` projects onto them;
-- :func:`decode_line`: where points (e.g. fixed points) sit along a linearly decoded variable.
+- :func:`decode_line`: where points (e.g. fixed points) sit along a linearly decoded variable
+  (:func:`decode_points`: and how well the decoder fits).
 """
 from __future__ import annotations
 
@@ -141,5 +142,14 @@ def decode_line(train_states: np.ndarray, values: np.ndarray, points: np.ndarray
     ``values`` (n,) reads at ``points`` (K, units): where each fixed point sits along the line.
     The decoder reads the states' first ``n_components`` principal components (a handful of
     conditions cannot fit one weight per unit without overfitting)."""
+    return decode_points(train_states, values, points, n_components)[0]
+
+
+def decode_points(train_states: np.ndarray, values: np.ndarray, points: np.ndarray,
+                  n_components: int = 2) -> tuple[np.ndarray, float]:
+    """:func:`decode_line`'s values at ``points`` and the decoder's R² on ``train_states``: near
+    0 where the states do not carry the variable (e.g. before the stimulus), and the values read
+    there are then meaningless (a decoder of noise extrapolates to any number)."""
     k = max(1, min(n_components, len(train_states) - 1, train_states.shape[1]))
-    return make_pipeline(PCA(k), LinearRegression()).fit(train_states, values).predict(points)
+    fit = make_pipeline(PCA(k), LinearRegression()).fit(train_states, values)
+    return fit.predict(points), float(fit.score(train_states, values))

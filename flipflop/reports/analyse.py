@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from flipflop import runs
-from flipflop.analysis.activity import decode_line, outputs
+from flipflop.analysis.activity import decode_points, outputs
 from flipflop.analysis.weights import recurrent_matrix, shown_gate, spectrum
 from flipflop.dynamics.linear import jacobians, slow_modes
 from flipflop.dynamics.result import FixedPoints
@@ -62,7 +62,7 @@ def fixed_point_set(a: RunAnalysis, where: FixedPointInput, trial: int | None, u
     stop = a.series.periods[where.period][:, 1] - 1
     ends, end_states = a.hidden[np.arange(len(stop)), stop], a.states[np.arange(len(stop)), stop]
     by = np.asarray(a.series.conditions[decoded(a).condition], np.float64)
-    f.decoded = decode_line(ends, by, points) if len(points) else np.zeros(0)
+    f.decoded, f.decoded_r2 = decode_points(ends, by, points) if len(points) else (np.zeros(0), float("nan"))
     moved = recurrent_step(a.model, end_states, held)[:, :n] - ends
     f.end_speed = float(np.median(np.linalg.norm(moved, axis=1) / np.maximum(np.linalg.norm(ends, axis=1), 1e-12)))
     return f

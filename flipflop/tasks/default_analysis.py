@@ -133,6 +133,9 @@ def bars_table(analyses: Sequence[RunAnalysis]) -> list[str]:
     return lines
 
 
+DECODER_MIN_R2 = 0.5  # below it, fixed points are not given a decoded value
+
+
 def fixed_point_sentence(a: RunAnalysis, f) -> str:
     """One sentence with numbers: how many fixed points, what they encode, how slow."""
     where = f"at the {f.where.label} input ({f.where.period} period)" if f.where.period else f"at {f.where.label}"
@@ -154,9 +157,12 @@ def fixed_point_sentence(a: RunAnalysis, f) -> str:
     else:
         kind = f"no attractor, {len(f.points)} unstable point(s)"
     tau = 1.0 / max(float(gap.min()), 1e-12)
-    return (f"{kind} {where}: {len(f.points)} fixed point(s), {n_stable} stable, at which a linear decoder "
-            f"reads {d.words} = {f.decoded.min():.3g}" + (f" to {f.decoded.max():.3g}" if len(f.points) > 1 else "") +
-            f"{unit}; the slowest eigenvalue is within {gap.min():.3g} of 1 (a time constant of "
+    if f.decoded_r2 >= DECODER_MIN_R2 or not np.isfinite(f.decoded_r2):
+        reads = (f"at which a linear decoder reads {d.words} = {f.decoded.min():.3g}"
+                 + (f" to {f.decoded.max():.3g}" if len(f.points) > 1 else "") + unit)
+    else:  # the end states do not carry the variable: what a decoder reads at the points means nothing
+        reads = f"where no linear decoder reads {d.words} (R² {f.decoded_r2:.2f} on the period's end states)"
+    return (f"{kind} {where}: {len(f.points)} fixed point(s), {n_stable} stable, {reads}; the slowest eigenvalue is within {gap.min():.3g} of 1 (a time constant of "
             f"{tau * a.task.dt_ms:.0f} ms; median over points {np.median(gap):.3g}); the series' states at the "
             f"end of the {f.where.period} period move by {f.end_speed:.2g} of their norm per step.")
 

@@ -127,7 +127,7 @@ class FixedPointSet:
     ``result`` is the finder's :class:`~flipflop.dynamics.result.FixedPoints` (fixed points
     only), ``points`` their recurrent-state part (K, units), ``input`` the held input. For
     an input read from a period, the driver adds each point's slow mode (the eigenvalue
-    closest to 1 and its eigenvector), the decoded task variable, and ``end_speed``: the
+    closest to 1 and its eigenvector), the decoded task variable (and the decoder's R²), and ``end_speed``: the
     median relative speed |F(h, u) - h| / |h| of the series' states at the period's end.
     """
 
@@ -140,6 +140,7 @@ class FixedPointSet:
     slow_values: np.ndarray | None = None
     slow_vectors: np.ndarray | None = None
     decoded: np.ndarray | None = None
+    decoded_r2: float = float("nan")  # the decoder's R² on the period's end states
     end_speed: float = float("nan")
 
 

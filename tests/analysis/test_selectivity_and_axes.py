@@ -48,3 +48,16 @@ def test_decode_line_reads_a_planted_line_beyond_its_training_range():
     d, f1 = rng.standard_normal(40), np.linspace(10, 34, 10)
     states = f1[:, None] * d[None] + 0.01 * rng.standard_normal((10, 40))
     assert np.allclose(act.decode_line(states, f1, np.stack([22 * d, 40 * d])), [22, 40], atol=0.1)
+
+
+def test_decode_points_says_when_the_states_do_not_carry_the_variable():
+    """States that do not vary with the variable (before a stimulus): the decoder's R² is near
+    0, and what it reads at a distant point is not a value of the variable."""
+    rng = np.random.default_rng(1)
+    d, f1 = rng.standard_normal(40), np.linspace(10, 34, 30)
+    carried = f1[:, None] * d[None] + 0.01 * rng.standard_normal((30, 40))
+    _, r2 = act.decode_points(carried, f1, carried[:2])
+    assert r2 > 0.99
+    blank = 1e-7 * rng.standard_normal((30, 40))  # the same state in every trial, up to rounding
+    read, r2 = act.decode_points(blank, f1, np.stack([d]))
+    assert r2 < 0.5 and abs(read[0]) > 100  # a decoder of noise, read far away: any number
