@@ -24,12 +24,13 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, formats: Sequence[str] = ("png",), dpi: int = 150) -> list[Path]:
-    """Save ``fig`` as ``path`` with each suffix in ``formats``, atomically; close it."""
+    """Save ``fig`` as ``path`` (a stem: a dot in it is part of the name, as in
+    ``trajectories_yang19.dm1-v0``) plus ``.<format>`` for each of ``formats``, atomically; close it."""
     import matplotlib.pyplot as plt  # here: choosing formats loads no matplotlib
 
     out = []
     for fmt in formats:
-        target = Path(path).with_suffix(f".{fmt}")
+        target = Path(f"{os.fspath(path)}.{fmt}")
         with atomic_path(target) as tmp:
             fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
         out.append(target)

@@ -39,3 +39,16 @@ def test_an_unknown_figure_names_the_known_ones(quick):
     with pytest.raises(FlipFlopError, match="no figure 'fig9'.*fig4_spectra"):
         flipflop.draw_figure(a, "fig9")
     assert flipflop.draw_figure(a, "fig7_fixed_points") is None  # no fixed points: nothing drawn
+
+
+def test_a_dot_in_a_figure_name_is_part_of_it(tmp_path):
+    """yang19.dm1-v0's figures: the name keeps its dot (it once became trajectories_yang19.png)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = save_figure(plt.figure(), tmp_path / "trajectories_gru-8-neurogym_yang19.dm1-v0-seed0", ("png", "svg"))
+    assert [p.name for p in written] == ["trajectories_gru-8-neurogym_yang19.dm1-v0-seed0.png",
+                                         "trajectories_gru-8-neurogym_yang19.dm1-v0-seed0.svg"]
+    assert all(p.is_file() for p in written)
