@@ -1,7 +1,10 @@
 """figures/neurogym/TABLE.md and TABLE.csv: one row per NeuroGym environment (all 52) from a
 ``flipflop sweep --tasks neurogym:all`` and its ``sweep-report`` (``population.csv``).
 
-    PYTHONPATH=. python scripts/neurogym_table.py --sweep sweeps/neurogym --out figures/neurogym
+    PYTHONPATH=. python scripts/neurogym_table.py --sweep sweeps/neurogym --out figures/neurogym [--figures]
+
+``--figures`` first draws each trained environment's figures and REPORT from the run its row
+comes from (``flipflop figures --runs RUN --out figures/neurogym/<EnvId>``).
 
 A refused environment is a row that says why; one that trained is a row of numbers:
 chance, ideal observer (where computed), performance by our rule and by neurogym's on the
@@ -35,6 +38,28 @@ def number(v, digits: int = 3) -> str:
         return str(v)
 
 
+def trained_runs(sweeps: list[Path]) -> dict[str, list[Path]]:
+    """Task name -> its finished runs, in the sweeps' order (the first is the row's)."""
+    trained: dict[str, list[Path]] = {}
+    for sweep in sweeps:
+        for r in sorted((sweep / "runs").glob("*")):
+            if (r / "metrics.json").is_file() and (r / "config.json").is_file():
+                task = json.loads((r / "config.json").read_text())["train"]["task"]
+                trained.setdefault(task["name"] if isinstance(task, dict) else task, []).append(r)
+    return trained
+
+
+def draw_figures(sweeps: list[Path], out: Path) -> None:
+    """Each trained environment's figures and REPORT, from its row's run, in ``out/<EnvId>``."""
+    from flipflop.cli import main as flipflop
+
+    for name, found in trained_runs(sweeps).items():
+        if name.startswith(envs.PREFIX):
+            target = out / name.removeprefix(envs.PREFIX)
+            if flipflop(["figures", "--runs", str(found[0]), "--out", str(target)]) != 0:
+                raise SystemExit(f"figures of {found[0]} failed")
+
+
 def rows(sweeps: list[Path], out: Path) -> list[dict]:
     population, results = {}, {}
     for sweep in sweeps:
@@ -42,12 +67,7 @@ def rows(sweeps: list[Path], out: Path) -> list[dict]:
             population.update({r["task"]: r for r in csv.DictReader(io.StringIO((sweep / "population.csv").read_text()))})
         if (sweep / "results.json").is_file():
             results.update(json.loads((sweep / "results.json").read_text()))
-    trained: dict[str, list[Path]] = {}  # task name -> its finished runs, in the sweeps' order
-    for sweep in sweeps:
-        for r in sorted((sweep / "runs").glob("*")):
-            if (r / "metrics.json").is_file() and (r / "config.json").is_file():
-                task = json.loads((r / "config.json").read_text())["train"]["task"]
-                trained.setdefault(task["name"] if isinstance(task, dict) else task, []).append(r)
+    trained = trained_runs(sweeps)
     table = []
     for env_id in envs.env_ids():
         name = envs.PREFIX + env_id
@@ -155,9 +175,12 @@ def main() -> None:
     ap.add_argument("--sweep", nargs="+", default=["sweeps/neurogym"], help="sweep folders (the first run found wins)")
     ap.add_argument("--out", default="figures/neurogym")
     ap.add_argument("--header", default="# NeuroGym: every environment")
+    ap.add_argument("--figures", action="store_true", help="draw each trained environment's figures first")
     args = ap.parse_args()
     sweeps, out = [Path(s) for s in args.sweep], Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.figures:
+        draw_figures(sweeps, out)
     table = rows(sweeps, out)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, restval="")

@@ -340,3 +340,9 @@ def test_train_evaluate_fixed_points_and_figures(env_id, tmp_path, capsys, small
     report = (figs / "REPORT.md").read_text()
     assert f"# Report: neurogym:{env_id}" in report and "## Fixed points" in report
     assert ("at the stimulus input (stimulus period)" in report) == searched
+    if searched:  # a decoded value is one the states carry: none from a decoder of noise (was -3e10)
+        import re
+
+        values = [abs(float(v)) for v in re.findall(r"decoder reads [^=]+= (-?[\d.e+-]+)", report)]
+        assert all(v < 1e3 for v in values)
+        assert "where no linear decoder reads" in report or values
