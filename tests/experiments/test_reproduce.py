@@ -78,3 +78,28 @@ def test_reproduce_refuses_before_creating_anything(capsys, tmp_path, argv, mess
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not (tmp_path / "runs").exists() and not (tmp_path / "out").exists()
+
+
+def test_trainings_side_by_side_give_the_weights_of_one_after_another(tmp_path, capsys):
+    """reproduce trains its runs two at a time, each in a process of its own on one thread:
+    the weights are those of training them one after another in this process, bit for bit."""
+    import numpy as np
+
+    from flipflop.experiments.paper import realisation_configs
+    from flipflop.experiments.reproduce import train_all
+    from flipflop.training import TrainConfig
+
+    configs = [TrainConfig.from_dict({**c.to_dict(), "units": 16, "epochs": 2, "samples_per_epoch": 64,
+                                      "val_samples": 32, "batch_size": 16,
+                                      "task": {**c.to_dict()["task"], "duration_ms": 60.0}})
+               for c in realisation_configs(seeds=[0, 1])]
+    apart = train_all(configs, [tmp_path / "a0", tmp_path / "a1"], workers=2)
+    together = train_all(configs, [tmp_path / "b0", tmp_path / "b1"], workers=1)
+    assert "2 at a time, one thread each" in capsys.readouterr().out
+    assert len(apart) == len(together) == 2
+    for k in (0, 1):
+        a, b = runs.load_model(tmp_path / f"a{k}" / runs.MODEL), runs.load_model(tmp_path / f"b{k}" / runs.MODEL)
+        assert all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights()))
+    first = runs.load_model(tmp_path / "a0" / runs.MODEL).get_weights()
+    second = runs.load_model(tmp_path / "a1" / runs.MODEL).get_weights()
+    assert not all(np.array_equal(x, y) for x, y in zip(first, second))  # two seeds, two networks
