@@ -27,8 +27,8 @@ class FlipFlopError(ValueError):
 class Constraint:
     """What one parameter accepts.
 
-    ``kind``: "int", "float", "bool", "str", "range" (a (low, high) pair of floats) or
-    "floats" (a sequence of floats); ``low``/``high`` bound numbers (and each element of
+    ``kind``: "int", "float", "bool", "str", "range" (a (low, high) pair of floats),
+    "duration" (a number, or a range to draw from uniformly) or "floats" (a sequence of floats); ``low``/``high`` bound numbers (and each element of
     "range"/"floats"); ``open_low`` makes the lower bound strict; ``choices`` lists the
     allowed strings; ``none`` allows None.
     """
@@ -110,7 +110,7 @@ def check_value(name: str, value: Any, c: Constraint) -> None:
         if c.none:
             return
         raise FlipFlopError(f"{name} is required")
-    if c.kind in ("int", "float"):
+    if c.kind in ("int", "float") or (c.kind == "duration" and not isinstance(value, Sequence)):
         _number(name, value, c, c.kind == "int")
     elif c.kind == "choice":
         if value not in c.choices:
@@ -122,14 +122,14 @@ def check_value(name: str, value: Any, c: Constraint) -> None:
         if not isinstance(value, str) or (c.choices and value not in c.choices):
             raise FlipFlopError(f"unknown {name} {value!r}; choose one of {', '.join(map(str, c.choices))}"
                                 if c.choices else f"{name} must be a string, got {value!r}")
-    elif c.kind in ("range", "floats"):
+    elif c.kind in ("range", "floats", "duration"):
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
             raise FlipFlopError(f"{name} must be a list of numbers, got {value!r}")
-        if c.kind == "range" and len(value) != 2:
+        if c.kind in ("range", "duration") and len(value) != 2:
             raise FlipFlopError(f"{name} must be a range (low, high), got {list(value)!r}")
         for v in value:
             _number(name, v, c, False)
-        if c.kind == "range" and value[1] < value[0]:
+        if c.kind in ("range", "duration") and value[1] < value[0]:
             raise FlipFlopError(f"{name} must be a range (low, high) with low <= high, got {list(value)!r}")
     else:  # pragma: no cover - a programming error in a table
         raise TypeError(f"unknown constraint kind {c.kind!r}")

@@ -87,7 +87,7 @@ class Task:
         validate_fields(self)
         for f in dataclasses.fields(self):  # validated number lists are stored as float tuples
             c = f.metadata.get("constraint")
-            if c is not None and c.kind in ("range", "floats") and getattr(self, f.name) is not None:
+            if c is not None and c.kind in ("range", "floats", "duration") and isinstance(getattr(self, f.name), tuple):
                 object.__setattr__(self, f.name, tuple(float(v) for v in getattr(self, f.name)))
         self.check()
 

@@ -168,6 +168,22 @@ def test_context_dm_cue_and_rule():
     assert delay.min() == task.steps(300) and delay.max() == task.steps(900)
 
 
+def test_context_dm_stimulus_of_variable_length():
+    """``stimulus_ms`` as a range: drawn uniformly per trial, evidence only inside it, the
+    series at mid-range; a plain number (the shipped runs' configs) stays a number."""
+    task = make_task({"name": "context_dm", "stimulus_ms": [300, 3000]})
+    assert task.stimulus_ms == (300.0, 3000.0) and ContextDMTask().stimulus_ms == 750.0
+    trials = task.generate(2000, seed=5)
+    steps = np.diff(trials.periods["stimulus"], axis=1)[:, 0]
+    assert steps.min() == task.steps(300) and steps.max() == task.steps(3000) and len(np.unique(steps)) > 100
+    assert trials.inputs.shape[1] <= task.max_steps()
+    outside = ~period_mask(trials.periods, "stimulus", trials.inputs.shape[1])
+    assert np.all(trials.inputs[..., 1:5][outside] == 0)  # no dots outside the stimulus
+    series = np.diff(task.analysis_series().periods["stimulus"], axis=1)[:, 0]
+    assert np.all(series == (task.steps(300) + task.steps(3000)) // 2)
+    assert make_task(task.to_dict()) == task
+
+
 def test_parametric_wm_pairs_and_encoding():
     task = ParametricWMTask()
     pairs = {tuple(p) for p in task.pairs()}
@@ -211,6 +227,9 @@ BAD = [
     (ContextDMTask, {"coherences": (-5.0,)}, "coherences"),
     (ContextDMTask, {"coherences": (0.0, 0.0)}, "nonzero"),
     (ContextDMTask, {"fixation_ms": "long"}, "fixation_ms"),
+    (ContextDMTask, {"stimulus_ms": (900.0, 300.0)}, "low <= high"),
+    (ContextDMTask, {"stimulus_ms": (300.0, 600.0, 900.0)}, "range"),
+    (ContextDMTask, {"stimulus_ms": (-20.0, 300.0)}, "stimulus_ms"),
     (ParametricWMTask, {"pairs_hz": (18.0, 18.0)}, "f1 == f2"),
     (ParametricWMTask, {"pairs_hz": (18.0, 10.0, 22.0)}, "pairs"),
     (ParametricWMTask, {"pairs_hz": ()}, "pairs"),

@@ -38,7 +38,8 @@ class ContextDMTask(DecisionTask):
     context DM: with a 300..900 ms delay, a GRU-64 (Adam 3e-3, batches of 64) stayed at chance
     for 20 x 4096 trials, while without it the same network passed the default target in
     5 x 4096 trials (measured on a CPU); ``delay_ms`` (e.g. (300, 900)) restores the
-    monkeys' delay. A 300 ms decision period with a 100 ms grace period.
+    monkeys' delay. A 300 ms decision period with a 100 ms grace period. ``stimulus_ms`` may
+    be a range, e.g. (300, 3000), drawn uniformly per trial (the analysis series: mid-range).
 
     Default target (0.85 accuracy, 0.03 masked MSE): the ideal observer of the cued
     modality scores 0.943 (5 % coherence trials: ~83 % right), and outputs equal to its
@@ -50,7 +51,8 @@ class ContextDMTask(DecisionTask):
     default_target: ClassVar[tuple[float, float]] = (0.85, 0.03)
 
     fixation_ms: float = param(300.0, low=0, unit="ms", help="fixation before the stimulus")
-    stimulus_ms: float = param(750.0, low=0, unit="ms", help="coloured-dots stimulus")
+    stimulus_ms: float | tuple[float, float] = param(750.0, kind="duration", low=0, unit="ms",
+                                                     help="coloured-dots stimulus (or a range to draw from)")
     delay_ms: tuple[float, float] = param((0.0, 0.0), kind="range", low=0, unit="ms",
                                           help="delay before the go cue, uniform in [low, high]")
     decision_ms: float = param(300.0, low=0, unit="ms", help="response period after the go cue")
