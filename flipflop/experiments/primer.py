@@ -34,10 +34,14 @@ TARGETS: dict[str, dict] = {"parametric_wm": dict(target_accuracy=0.97), "match_
 #   0.8 s), sigma_rec 0.05, Muon at 3e-3 (at 1e-2 it swung between 0.50 and 0.88 for 13
 #   epochs), Yang et al.'s rate and weight penalties (l2_h 3e-3, l2_weight 1e-5) and 30
 #   epochs: 0.3 points from the ideal observer at worst (11 epochs without penalties: 3.6).
-#   No setting tried gave a line of slow points in both contexts (README, "The primer's
-#   mechanisms": eight tries, benchmarks/results/primer_front_context_dm.md).
+#   With a 750 ms stimulus no setting of eight gave a line of slow points in both contexts
+#   (each context: one point whose slowest mode decays in 0.4-1.1 s); a stimulus of
+#   300-3000 ms, drawn per trial, makes leaky integration cost accuracy, and gave lines in
+#   both contexts (README, "The primer's mechanisms";
+#   benchmarks/results/primer_front_context_dm.md).
 MECHANISMS: dict[str, dict] = {
-    "context_dm": dict(task=dict(delay_ms=(0.0, 1000.0)), cell=dict(sigma_rec=0.05, l2_h=3e-3, l2_weight=1e-5),
+    "context_dm": dict(task=dict(delay_ms=(0.0, 1000.0), stimulus_ms=(300.0, 3000.0)),
+                       cell=dict(sigma_rec=0.05, l2_h=3e-3, l2_weight=1e-5),
                        train=dict(delay_curriculum_ms=(0.0, 0.0, 200.0, 400.0, 600.0, 800.0), learning_rate=3e-3,
                                   epochs=30, min_epochs=30, patience=30)),
     "parametric_wm": dict(task=dict(delay_ms=(500.0, 3000.0)), cell=dict(sigma_rec=0.05),

@@ -28,11 +28,16 @@ CHANNELS = {"motion": (1, 2), "colour": (3, 4)}  # (+evidence, -evidence) input 
 
 
 def choice_axes(a: RunAnalysis) -> np.ndarray:
-    """Mante et al.'s orthonormal axes (choice, motion, colour, context) of the analysis series."""
+    """Mante et al.'s orthonormal axes (choice, motion, colour, context) of the analysis series,
+    each regressor's at its step of largest coefficient norm within the stimulus period (the
+    period Mante et al. analysed, and the one whose input the line of slow points is found at;
+    over the whole trial the choice's coefficient peaks in the decision period, after the go
+    cue, where the states have left the line)."""
     c = a.series.conditions
     choice = np.where(a.task.choices(a.outputs, a.series)[0] == 0, 1.0, -1.0)  # type: ignore[attr-defined]
     regs = np.stack([choice, c["motion"], c["colour"], np.where(c["context"] == 0, 1.0, -1.0)], axis=1)
-    return targeted_axes(a.hidden, regs)[0]
+    span = a.series.periods["stimulus"]  # the noise-free series: the same steps in every trial
+    return targeted_axes(a.hidden[:, int(span[:, 0].max()):int(span[:, 1].min())], regs)[0]
 
 
 def mechanisms(a: RunAnalysis) -> dict:
