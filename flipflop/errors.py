@@ -28,8 +28,9 @@ class Constraint:
     """What one parameter accepts.
 
     ``kind``: "int", "float", "bool", "str", "range" (a (low, high) pair of floats),
-    "duration" (a number, or a range to draw from uniformly) or "floats" (a sequence of floats); ``low``/``high`` bound numbers (and each element of
-    "range"/"floats"); ``open_low`` makes the lower bound strict; ``choices`` lists the
+    "duration" (a number, or a range to draw from uniformly) or "floats" (a sequence of
+    floats); ``low``/``high`` bound numbers (and each element of "range"/"floats"/a
+    "duration"'s range); ``open_low`` makes the lower bound strict; ``choices`` lists the
     allowed strings; ``none`` allows None.
     """
 

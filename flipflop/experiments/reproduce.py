@@ -41,10 +41,11 @@ def train_all(configs: Sequence[TrainConfig], paths: Sequence[Path], log: Callab
     seconds each took, by run.
 
     With ``workers`` > 1 (default: one per core this process may use, at most one per run
-    still to train, and 1 where TensorFlow sees a GPU) the runs train side by side, each in a process of its
-    own on one thread. On the 2-core machine a batch of the SimpleRNN-400 takes as long on
-    one thread as on two (0.19 s), so two at a time halve the training's wall time; the
-    weights are the same, bit for bit, whatever the thread count (``tests/experiments``)."""
+    still to train, and 1 where TensorFlow sees a GPU) the runs train side by side, each in a
+    process of its own on one thread. On the 2-core machine a batch of the SimpleRNN-400
+    took about as long on one thread as on two (0.19 s against 0.20 s), and the paper's four
+    trainings took 255 s two at a time against 345 s one after another; the weights are the
+    same, bit for bit, whatever the thread count (``tests/experiments``)."""
     pending = sum(not (p / METRICS).is_file() for p in paths)  # a finished run is only reused
     workers = min(default_workers(pending) if workers is None else workers, max(pending, 1))
     for i, path in enumerate(paths, 1):

@@ -162,7 +162,8 @@ def fixed_point_sentence(a: RunAnalysis, f) -> str:
                  + (f" to {f.decoded.max():.3g}" if len(f.points) > 1 else "") + unit)
     else:  # the end states do not carry the variable: what a decoder reads at the points means nothing
         reads = f"where no linear decoder reads {d.words} (R² {f.decoded_r2:.2f} on the period's end states)"
-    return (f"{kind} {where}: {len(f.points)} fixed point(s), {n_stable} stable, {reads}; the slowest eigenvalue is within {gap.min():.3g} of 1 (a time constant of "
+    return (f"{kind} {where}: {len(f.points)} fixed point(s), {n_stable} stable, {reads}; the slowest "
+            f"eigenvalue is within {gap.min():.3g} of 1 (a time constant of "
             f"{tau * a.task.dt_ms:.0f} ms; median over points {np.median(gap):.3g}); the series' states at the "
             f"end of the {f.where.period} period move by {f.end_speed:.2g} of their norm per step.")
 

@@ -20,7 +20,8 @@ def ng(env_id):
     return task_class(envs.PREFIX + env_id)
 
 
-REFUSED = {"AnnubesEnv-v0": "needs session, catch_prob, which have no defaults", "Bandit-v0": "not a supervised", "DawTwoStep-v0": "not a supervised",
+REFUSED = {"AnnubesEnv-v0": "needs session, catch_prob, which have no defaults",
+           "Bandit-v0": "not a supervised", "DawTwoStep-v0": "not a supervised",
            "EconomicDecisionMaking-v0": "not a supervised", "Null-v0": "not a supervised",
            "ReachingDelayResponse-v0": "continuous action space", "SpatialSuppressMotion-v0": "continuous action space",
            "Reaching1D-v0": "not an action", "Reaching1DWithSelfDistraction-v0": "not an action"}

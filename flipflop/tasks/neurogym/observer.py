@@ -9,8 +9,8 @@ not by its name:
 
 - *two-alternative random dots* (attributes ``cohs``, ``sigma`` per step, an observation
   named ``stimulus`` of two channels, e.g. ``dim_ring == 2``, beside fixation or a sure-bet
-  cue, or three unnamed channels, fixation and two stimuli; a ``coh`` per trial and a ``stimulus`` period): the two channels carry 0.5 +- coh/200
-  plus independent
+  cue, or three unnamed channels, fixation and two stimuli; a ``coh`` per trial and a
+  ``stimulus`` period): the two channels carry 0.5 +- coh/200 plus independent
   N(0, sigma^2) noise per step; summing their difference over the N stimulus steps,
   P(correct) = Phi(sqrt(N) coh / (100 sqrt(2) sigma)), 1/2 at zero coherence;
 - *two modalities* (the same, with five channels, two per modality, and ``coh_prop`` per
