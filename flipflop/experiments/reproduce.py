@@ -43,9 +43,9 @@ def train_all(configs: Sequence[TrainConfig], paths: Sequence[Path], log: Callab
     With ``workers`` > 1 (default: one per core this process may use, at most one per run
     still to train, and 1 where TensorFlow sees a GPU) the runs train side by side, each in a
     process of its own on one thread. On the 2-core machine a batch of the SimpleRNN-400
-    took about as long on one thread as on two (0.19 s against 0.20 s), and the paper's four
-    trainings took 255 s two at a time against 345 s one after another; the weights are the
-    same, bit for bit, whatever the thread count (``tests/experiments``)."""
+    took 0.205 s on one thread and 0.18 s on two, and the paper's four trainings took 255 s
+    two at a time against 345 s one after another; the weights are the same, bit for bit,
+    whatever the thread count (``tests/experiments``)."""
     pending = sum(not (p / METRICS).is_file() for p in paths)  # a finished run is only reused
     workers = min(default_workers(pending) if workers is None else workers, max(pending, 1))
     for i, path in enumerate(paths, 1):
