@@ -120,6 +120,22 @@ def test_chance_and_the_ideal_observer():
     assert ring < 0.15  # 16 directions
 
 
+def test_chance_of_a_trial_with_two_answers_is_that_of_the_pair():
+    """HierarchicalReasoning asks for the rule, then the choice; our rule scores both, so the
+    best fixed guess is a pair, right in about a quarter of the trials (the first answer
+    alone: about half). With one answer per trial, chance is the most frequent answer's share."""
+    from flipflop.tasks.neurogym.observer import answers, chance_level
+
+    trials = ng("HierarchicalReasoning-v0")().generate(2000, 3)
+    pairs = answers(trials)
+    assert {len(a) for a in pairs} == {2} and len(set(pairs)) == 4
+    first = np.unique([a[0] for a in pairs], return_counts=True)[1].max() / len(pairs)
+    assert 0.2 < chance_level(trials) < 0.3 < 0.45 < first
+    one = ng("PerceptualDecisionMaking-v0")().generate(2000, 3)
+    share = np.unique(one.conditions["choice"], return_counts=True)[1].max() / 2000
+    assert chance_level(one) == share
+
+
 def test_one_answer_environments_train_past_our_trivial_target():
     """MotorTiming's trials all have the same answer (when to act is the task): our accuracy
     is at chance = reference from the start, so its target must not stop the training."""

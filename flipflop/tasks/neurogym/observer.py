@@ -1,7 +1,8 @@
 """Reference levels of a NeuroGym environment: chance, and an ideal observer where one is computed.
 
-Chance (:func:`chance_level`): the best fixed guess, the fraction of trials whose answer is
-the most frequent one (a trial without a response counts as the answer "fixate").
+Chance (:func:`chance_level`): the best fixed guess, the fraction of trials whose answers
+(one per response run, in order) are the most frequent ones (a trial without a response
+counts as the answer "fixate").
 
 Ideal observer (:func:`ideal_observer`), computed where the environment's own encoding
 gives it in closed form, recognised by its structure (its attributes and per-trial entries),
@@ -37,6 +38,7 @@ Each is averaged over the trials. None elsewhere (the reference is then 1).
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -56,9 +58,22 @@ def normalised(value: float, chance: float, reference: float) -> float | None:
 
 
 def chance_level(trials: Trials) -> float:
-    """The fraction of trials sharing the most frequent answer (``choice``)."""
-    _, counts = np.unique(np.asarray(trials.conditions["choice"]), return_counts=True)
-    return float(counts.max() / counts.sum())
+    """The fraction of trials sharing the most frequent answers: the ground truth of each of
+    their response runs, in order (our rule scores every run; a trial with two, such as
+    HierarchicalReasoning's rule then choice, is answered by a pair)."""
+    return float(max(Counter(answers(trials)).values()) / len(trials.targets))
+
+
+def answers(trials: Trials) -> list[tuple[int, ...]]:
+    """Per trial, the ground-truth action of each run of non-fixation steps, in order (an empty
+    tuple: a trial that asks for fixation throughout)."""
+    gt, lengths, out = trials.targets.argmax(-1), trials.conditions["n_steps"], []
+    for g, n in zip(gt, lengths):
+        g = g[:int(n)]
+        steps = np.flatnonzero(g != 0)
+        starts = steps[np.r_[True, (np.diff(steps) != 1) | (np.diff(g[steps]) != 0)]] if len(steps) else steps
+        out.append(tuple(int(g[i]) for i in starts))
+    return out
 
 
 def ideal_observer(task: Any, trials: Trials) -> float | None:
