@@ -8,6 +8,7 @@ stopped and started again at any point.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -52,11 +53,7 @@ def train_all(configs: Sequence[TrainConfig], paths: Sequence[Path], log: Callab
         log(f"[{i}/{len(configs) + 1}] training {path} ({configs[i - 1].recipe} recipe)"
             + (f", {workers} at a time, one thread each" if workers > 1 and i == 1 else ""))
     if workers > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = list(pool.map(_train_one, configs, paths, [1] * len(configs)))
+        results = _side_by_side(configs, paths, workers)
     else:
         results = [_train_one(c, p, None, lambda m: log(f"    {m}")) for c, p in zip(configs, paths)]
     timings = {}
@@ -65,6 +62,41 @@ def train_all(configs: Sequence[TrainConfig], paths: Sequence[Path], log: Callab
         if not reached_target:
             log(f"    warning: {path} stopped before reaching the target; its figures may be poor")
     return timings
+
+
+def _side_by_side(configs: Sequence[TrainConfig], paths: Sequence[Path], workers: int) -> list[tuple]:
+    """:func:`_train_one` of each run in ``workers`` spawned processes. Interrupted (Ctrl-C,
+    SIGTERM: KeyboardInterrupt here), the runs not started are cancelled and the workers get
+    SIGINT, so that each stops at its last committed epoch and releases its folder; a worker
+    whose parent dies is terminated (Linux), and does not train on alone."""
+    import multiprocessing
+    import signal
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_stop_with_parent)
+    try:
+        return list(pool.map(_train_one, configs, paths, [1] * len(configs)))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            with contextlib.suppress(OSError):
+                os.kill(child.pid, signal.SIGINT)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+def _stop_with_parent() -> None:
+    """In a worker: SIGTERM when the parent process dies (Linux's PR_SET_PDEATHSIG; elsewhere
+    nothing, and a worker outlives a killed parent until its run ends), which ends it as a
+    kill does (the run resumes from its last committed epoch); and SIGINT ignored but while a
+    run trains (:func:`_train_one`), so that an idle worker does not die noisily."""
+    import ctypes
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
 
 
 def default_workers(n_runs: int) -> int:
@@ -84,12 +116,21 @@ def _train_one(config: TrainConfig, path: Path, threads: int | None,
     from flipflop.backend import tf
     from flipflop.training import train
 
-    if threads is not None:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-        log = lambda m: print(f"    {path.name}: {m}", flush=True)  # noqa: E731
     t = time.perf_counter()
-    result = train(config, path, verbose=1 if threads is None else 0, log=log or print)
+    if threads is None:
+        result = train(config, path, verbose=1, log=log or print)
+        return result.reused, result.epochs_run, result.reached_target, time.perf_counter() - t
+    import signal
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # interruptible while it trains
+    try:
+        result = train(config, path, verbose=0, log=lambda m: print(f"    {path.name}: {m}", flush=True))
+    except KeyboardInterrupt:  # the parent stops: the run stays resumable at its last epoch
+        return False, -1, False, time.perf_counter() - t
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     return result.reused, result.epochs_run, result.reached_target, time.perf_counter() - t
 
 

@@ -1,4 +1,6 @@
 """`flipflop reproduce`: the paper's experiment and the primer's, end to end on tiny networks."""
+import sys
+
 import pytest
 
 from flipflop import runs
@@ -103,3 +105,57 @@ def test_trainings_side_by_side_give_the_weights_of_one_after_another(tmp_path, 
     first = runs.load_model(tmp_path / "a0" / runs.MODEL).get_weights()
     second = runs.load_model(tmp_path / "a1" / runs.MODEL).get_weights()
     assert not all(np.array_equal(x, y) for x, y in zip(first, second))  # two seeds, two networks
+
+
+def _tiny_configs(seeds, epochs):
+    from flipflop.experiments.paper import realisation_configs
+    from flipflop.training import TrainConfig
+
+    return [TrainConfig.from_dict({**c.to_dict(), "units": 16, "epochs": epochs, "samples_per_epoch": 64,
+                                   "val_samples": 32, "batch_size": 16, "patience": epochs, "target_accuracy": 1.0,
+                                   "target_mse": 1e-9, "task": {**c.to_dict()["task"], "duration_ms": 60.0}})
+            for c in realisation_configs(seeds=seeds)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; PR_SET_PDEATHSIG is Linux's")
+def test_killing_reproduce_stops_its_workers_and_the_runs_resume(tmp_path):
+    """The parent killed (SIGKILL) while two workers train: both workers end with it (none
+    trains on alone), and the same trainings resume from their last committed epochs."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from flipflop.experiments.reproduce import train_all
+
+    code = ("import sys; from pathlib import Path; sys.path.insert(0, %r)\n"
+            "from test_reproduce import _tiny_configs\n"
+            "from flipflop.experiments.reproduce import train_all\n"
+            "train_all(_tiny_configs([0, 1], 400), [Path(%r) / 'r0', Path(%r) / 'r1'], workers=2)\n"
+            % (str(Path(__file__).parent), str(tmp_path), str(tmp_path)))
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    states = [tmp_path / r / runs.STATE for r in ("r0", "r1")]
+    deadline = time.time() + 240
+    while time.time() < deadline and not all(s.is_file() for s in states) and parent.poll() is None:
+        time.sleep(0.5)
+    assert all(s.is_file() for s in states), "the workers never committed an epoch"
+    children = [int(c) for t in os.listdir(f"/proc/{parent.pid}/task")
+                for c in open(f"/proc/{parent.pid}/task/{t}/children").read().split()]
+    assert len(children) >= 2
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    for _ in range(40):  # a worker ends with its parent (PR_SET_PDEATHSIG)
+        alive = [c for c in children if os.path.exists(f"/proc/{c}") and
+                 open(f"/proc/{c}/stat").read().split()[2] != "Z"]
+        if not alive:
+            break
+        time.sleep(0.25)
+    assert not alive, f"workers {alive} outlived their parent"
+    epochs = [json.loads(s.read_text())["epoch"] for s in states]
+    logged = []
+    train_all(_tiny_configs([0, 1], max(epochs) + 1), [tmp_path / "r0", tmp_path / "r1"], log=logged.append,
+              workers=1)
+    assert any("resuming after epoch" in line for line in logged)
