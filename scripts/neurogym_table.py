@@ -20,7 +20,9 @@ import io
 import json
 from pathlib import Path
 
+from flipflop import runs
 from flipflop.dynamics.result import FixedPoints
+from flipflop.tasks import make_task
 from flipflop.tasks.neurogym import envs
 from flipflop.tasks.neurogym.observer import normalised
 
@@ -43,21 +45,19 @@ def trained_runs(sweeps: list[Path]) -> dict[str, list[Path]]:
     trained: dict[str, list[Path]] = {}
     for sweep in sweeps:
         for r in sorted((sweep / "runs").glob("*")):
-            if (r / "metrics.json").is_file() and (r / "config.json").is_file():
-                task = json.loads((r / "config.json").read_text())["train"]["task"]
-                trained.setdefault(task["name"] if isinstance(task, dict) else task, []).append(r)
+            if (r / runs.METRICS).is_file() and (r / runs.CONFIG).is_file():
+                trained.setdefault(runs.read_config(r)["train"]["task"]["name"], []).append(r)
     return trained
 
 
-def draw_figures(sweeps: list[Path], out: Path) -> None:
-    """Each trained environment's figures and REPORT, from its row's run, in ``out/<EnvId>``."""
-    from flipflop.cli import main as flipflop
+def environment_figures(sweeps: list[Path], out: Path) -> None:
+    """Each trained environment's figures and REPORT, from its row's run, in ``out/<EnvId>``
+    (what ``flipflop figures --runs RUN --out ...`` writes)."""
+    from flipflop.reports.driver import draw_figures
 
     for name, found in trained_runs(sweeps).items():
         if name.startswith(envs.PREFIX):
-            target = out / name.removeprefix(envs.PREFIX)
-            if flipflop(["figures", "--runs", str(found[0]), "--out", str(target)]) != 0:
-                raise SystemExit(f"figures of {found[0]} failed")
+            draw_figures([found[0]], out / name.removeprefix(envs.PREFIX))
 
 
 def rows(sweeps: list[Path], out: Path) -> list[dict]:
@@ -80,17 +80,14 @@ def rows(sweeps: list[Path], out: Path) -> list[dict]:
             table.append({**row, "status": "refused", "note": reason})
             continue
         run = found[0] if found else None
-        metrics = run / "metrics.json" if run is not None else None
-        if metrics is None or not metrics.is_file():
+        if run is None:
             r = next((v for k, v in results.items() if name.replace(":", "_") in k), {})
             table.append({**row, "status": r.get("status") or "not run",
                           "note": r.get("reason") or "not trained: the sweep's wall-clock budget ran out first"})
             continue
-        m = json.loads(metrics.read_text())
+        m = runs.read_json(run / runs.METRICS)
         held = m["heldout"]
-        from flipflop.tasks import make_task
-
-        task = make_task(json.loads((run / "config.json").read_text())["train"]["task"])
+        task = make_task(runs.read_config(run)["train"]["task"])
         chance, ideal, ceiling = task.levels()
         ref = 1.0 if ideal is None else ideal
         ref_ng = min(ref, ceiling)
@@ -180,7 +177,7 @@ def main() -> None:
     sweeps, out = [Path(s) for s in args.sweep], Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.figures:
-        draw_figures(sweeps, out)
+        environment_figures(sweeps, out)
     table = rows(sweeps, out)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, restval="")
