@@ -82,19 +82,26 @@ def test_reproduce_refuses_before_creating_anything(capsys, tmp_path, argv, mess
     assert not (tmp_path / "runs").exists() and not (tmp_path / "out").exists()
 
 
+def _tiny_configs(seeds, epochs):
+    """The paper's realisations of ``seeds``, tiny (16 units, 64 trials of 60 ms per epoch), training
+    ``epochs`` epochs with no target to stop them."""
+    from flipflop.experiments.paper import realisation_configs
+    from flipflop.training import TrainConfig
+
+    return [TrainConfig.from_dict({**c.to_dict(), "units": 16, "epochs": epochs, "samples_per_epoch": 64,
+                                   "val_samples": 32, "batch_size": 16, "patience": epochs, "target_accuracy": 1.0,
+                                   "target_mse": 1e-9, "task": {**c.to_dict()["task"], "duration_ms": 60.0}})
+            for c in realisation_configs(seeds=seeds)]
+
+
 def test_trainings_side_by_side_give_the_weights_of_one_after_another(tmp_path, capsys):
     """reproduce trains its runs two at a time, each in a process of its own on one thread:
     the weights are those of training them one after another in this process, bit for bit."""
     import numpy as np
 
-    from flipflop.experiments.paper import realisation_configs
     from flipflop.experiments.reproduce import train_all
-    from flipflop.training import TrainConfig
 
-    configs = [TrainConfig.from_dict({**c.to_dict(), "units": 16, "epochs": 2, "samples_per_epoch": 64,
-                                      "val_samples": 32, "batch_size": 16,
-                                      "task": {**c.to_dict()["task"], "duration_ms": 60.0}})
-               for c in realisation_configs(seeds=[0, 1])]
+    configs = _tiny_configs([0, 1], 2)
     apart = train_all(configs, [tmp_path / "a0", tmp_path / "a1"], workers=2)
     together = train_all(configs, [tmp_path / "b0", tmp_path / "b1"], workers=1)
     assert "2 at a time, one thread each" in capsys.readouterr().out
@@ -105,16 +112,6 @@ def test_trainings_side_by_side_give_the_weights_of_one_after_another(tmp_path, 
     first = runs.load_model(tmp_path / "a0" / runs.MODEL).get_weights()
     second = runs.load_model(tmp_path / "a1" / runs.MODEL).get_weights()
     assert not all(np.array_equal(x, y) for x, y in zip(first, second))  # two seeds, two networks
-
-
-def _tiny_configs(seeds, epochs):
-    from flipflop.experiments.paper import realisation_configs
-    from flipflop.training import TrainConfig
-
-    return [TrainConfig.from_dict({**c.to_dict(), "units": 16, "epochs": epochs, "samples_per_epoch": 64,
-                                   "val_samples": 32, "batch_size": 16, "patience": epochs, "target_accuracy": 1.0,
-                                   "target_mse": 1e-9, "task": {**c.to_dict()["task"], "duration_ms": 60.0}})
-            for c in realisation_configs(seeds=seeds)]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; PR_SET_PDEATHSIG is Linux's")
