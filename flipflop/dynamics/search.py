@@ -18,7 +18,8 @@ from flipflop.tasks import Task
 
 # Adam iterations per search. Every fixed point of the shipped networks comes from the
 # Newton refinement; 200 iterations bring the candidates into its basins, and the census of
-# every shipped network is the one 5,000 gave (benchmarks/bench_fixed_points.py).
+# every shipped network is the one 5,000 gave (benchmarks/census_check.py). With 100 the
+# paper's network lost one of its 14 stable points, and match-to-category its saddle.
 MAX_ITERS = 200
 N_INIT = 1024  # starts of a search
 MAX_CANDIDATES = 256  # unconverged candidates per search that Newton refines
@@ -60,7 +61,8 @@ def compute_fixed_points(model, task: Task, cache: Path | None = None, n_init: i
     1. ``n_init`` starts: half are states visited on the task's analysis series and 32
        held-out trials; the other half are such states relaxed for ``relax_steps`` steps at
        the constant input, which brings them close to the attractors, where Adam crawls.
-    2. Saddles lie between attractors: midpoints of every pair of stable points found.
+    2. Saddles lie between attractors: the midpoint of every pair of stable points found,
+       each once (with the finder's noise).
 
     Each search runs ``max_iters`` Adam iterations, then Newton steps from its (at most
     ``MAX_CANDIDATES``) unique candidates with q < 1e-3. Only fixed points are returned, and
@@ -89,7 +91,7 @@ def compute_fixed_points(model, task: Task, cache: Path | None = None, n_init: i
     if len(stable) > 1:
         mids = np.array([(stable[i] + stable[j]) / 2 for i, j in combinations(range(len(stable)), 2)])
         try:
-            results.append(_search(model, mids, progress, n_init=4 * len(mids), seed=seed + 1, outlier_factor=None,
+            results.append(_search(model, mids, progress, n_init=len(mids), seed=seed + 1, outlier_factor=None,
                                    **{**options, "slow_tol": MIDPOINT_CANDIDATE_Q}))
         except FlipFlopError:
             pass  # no saddle converged: keep the first search
