@@ -47,3 +47,46 @@ def test_an_input_of_the_wrong_size_is_one_line(product_system, capsys):
     assert err == "flipflop: error: --input needs 3 values for the flipflop task, got 2\n"
     assert main(["fixed-points", str(product_system), "--input", "0,0", "--period", "trial"]) == 2
     assert capsys.readouterr().err == "flipflop: error: give --input or --period, not both\n"
+
+
+def test_the_midpoint_search_starts_once_from_each_pair_of_stable_points(product_system):
+    """The second search starts from every midpoint of two stable points, each exactly once
+    (a draw with replacement, as before, left some pairs out)."""
+    from itertools import combinations
+
+    from flipflop.dynamics.search import compute_fixed_points
+
+    run = runs.load_run(product_system)
+    starts = []
+    fps = compute_fixed_points(run.model(), run.task(), n_init=256, record_starts=starts)
+    stable = fps.points[fps.is_fixed & (fps.n_unstable == 0)]
+    assert len(stable) == 8 and len(starts) == 2
+    mids = np.array([(a + b) / 2 for a, b in combinations(stable, 2)])
+    assert starts[1].shape == mids.shape == (28, 3)
+    # A midpoint's coordinates are 0 or +-h*; several pairs share one (the origin four times),
+    # so starts (less the finder's noise, 0.01) and midpoints are compared as multisets.
+    h_star = np.abs(stable).max()
+    codes = [sorted(map(tuple, np.rint(x / h_star).astype(int))) for x in (starts[1], mids)]
+    assert codes[0] == codes[1]
+    assert np.max(np.abs(starts[1] - np.rint(starts[1] / h_star) * h_star)) < 0.06
+
+
+def test_the_program_exits_with_the_status_of_main_and_a_frozen_collector(product_system, monkeypatch, capsys):
+    """``flipflop`` (``cli.run``) exits with main's status; the objects left are frozen out of the
+    cyclic collector, so that finalisation does not walk them. ``main`` itself leaves it alone."""
+    import gc
+
+    from flipflop.cli import run
+
+    before = gc.get_freeze_count()
+    assert main(["fixed-points", str(product_system), "--input", "0,0"]) == 2
+    assert gc.get_freeze_count() == before
+    monkeypatch.setattr("sys.argv", ["flipflop", "fixed-points", str(product_system), "--input", "0,0"])
+    try:
+        with pytest.raises(SystemExit) as stop:
+            run()
+        assert stop.value.code == 2
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
+    assert "--input needs 3 values" in capsys.readouterr().err
