@@ -333,6 +333,35 @@ def test_save_load_round_trip_and_summary(one_bit, tmp_path):
     assert ["stable", "2"] in plain and "ideal" not in back.summary()  # no ideal column without one
 
 
+def test_merge_keeps_each_row_whole_and_the_lowest_q_of_duplicates():
+    """merge pools two searches: a duplicate (within dedup_tol) keeps its lower-q row, every
+    array of a kept row (its Jacobian included) comes from that row, fixed points first."""
+    from flipflop.dynamics.result import merge
+
+    rng = np.random.default_rng(3)
+
+    def result(points, q, fixed):
+        k = len(points)
+        return FixedPoints(points=np.asarray(points, np.float32), q=np.asarray(q, np.float32),
+                           is_fixed=np.asarray(fixed), jacobians=rng.standard_normal((k, 2, 2)),
+                           eigenvalues=rng.standard_normal((k, 2)).astype(complex), n_unstable=rng.integers(0, 3, k),
+                           unstable_vectors=rng.standard_normal((k, 2)), input=np.zeros(1, np.float32), n_init=k,
+                           iterations=5, best_q=float(min(q)), tol_q=1e-10, slow_tol=1e-3, n_converged=0)
+
+    a = result([[0, 0], [1, 0], [5, 5]], [1e-12, 3e-12, 1e-4], [True, True, False])
+    b = result([[1, 0.001], [0, 1], [2, 2]], [1e-13, 2e-12, 5e-12], [True, True, True])
+    m = merge([a, b])
+    expected = [(b, 0), (a, 0), (b, 1), (b, 2), (a, 2)]  # fixed by q (b's twin of [1, 0] wins), then slow
+    assert len(m.points) == len(expected)
+    for i, (r, j) in enumerate(expected):
+        for name in ("points", "q", "is_fixed", "jacobians", "eigenvalues", "n_unstable", "unstable_vectors"):
+            np.testing.assert_array_equal(getattr(m, name)[i], getattr(r, name)[j])
+    assert (m.n_init, m.best_q) == (6, 1e-13)
+    np.testing.assert_array_equal(m.fixed_only().jacobians, m.jacobians[:4])
+    whole = merge([b])
+    assert whole.fixed_only().jacobians is whole.jacobians  # all fixed: no copy
+
+
 def test_summary_compares_with_ideal_three_bit_system():
     k = np.array([0] * 8 + [1] * 11 + [2] * 6 + [3])
     n = len(k)
