@@ -9,6 +9,7 @@ run resumable; a closed pipe (``flipflop tasks | head``) ends quietly, with stat
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import signal
 import sys
@@ -44,6 +45,20 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def run() -> None:
+    """The ``flipflop`` program: :func:`main` on the process's arguments, then exit with its status.
+
+    Before exiting, the objects left are frozen out of the cyclic garbage collector
+    (``gc.freeze``): Python's finalisation otherwise walks every object TensorFlow and Keras
+    made, 1.2-2.1 s measured after ``flipflop fixed-points``, against 0.2-0.4 s frozen. They are
+    freed at exit as before. Only the program does this; :func:`main` leaves the collector as
+    it is, for callers that go on.
+    """
+    status = main()
+    gc.freeze()
+    sys.exit(status)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -101,4 +116,4 @@ def _silence_stdout() -> None:
         pass
 
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "run", "build_parser"]

@@ -1,6 +1,4 @@
 """``python -m flipflop.cli``: the ``flipflop`` command."""
-import sys
+from flipflop.cli import run
 
-from flipflop.cli import main
-
-sys.exit(main())
+run()
