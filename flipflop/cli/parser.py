@@ -40,6 +40,20 @@ class Flag:
         return self.options[0].lstrip("-").replace("-", "_")
 
 
+def numbers(text: str):
+    """An argparse ``type`` for a number or a list of numbers: ``170,255`` or the JSON list
+    ``[170, 255]`` (a list flag given one number gets a list of one, from the config)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number or numbers separated by commas (e.g. 170,255), "
+                                         f"got {text!r}") from None
+
+
 def checked(c: Constraint, kind: str | None = None):
     """An argparse ``type`` parsing one value of constraint ``c`` (numbers, JSON lists) and
     checking it; a bad value is argparse's one-line error."""
@@ -47,7 +61,7 @@ def checked(c: Constraint, kind: str | None = None):
 
     def parse(text: str):
         try:
-            value = {"int": int, "float": float}.get(kind, json.loads)(text) if kind != "str" else text
+            value = {"int": int, "float": float}.get(kind, numbers)(text) if kind != "str" else text
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be {'an integer' if kind == 'int' else 'a number'}, "
                                              f"got {text!r}") from None
@@ -91,7 +105,7 @@ def _limits() -> tuple[int, int]:
 
 def loose(kind: str):
     """An argparse ``type`` that only parses (the config validates the value itself)."""
-    return {"int": int, "float": float, "str": str}.get(kind, json.loads)
+    return {"int": int, "float": float, "str": str}.get(kind, numbers)
 
 
 SHARED_DEFAULT = "the task's"  # the default of a flag whose owners' defaults differ

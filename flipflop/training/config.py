@@ -39,9 +39,9 @@ class TrainConfig:
     io_lr_multiplier: float = param(2.0, low=0, open_low=True, help="rate multiplier of input/readout weights")
     epochs: int = param(60, kind="int", low=1, help="maximum epochs")
     curriculum_ms: tuple = param((), kind="floats", low=0, open_low=True, unit="ms",
-                                 help="trial duration of the first epochs, one entry per epoch")
+                                 help="trial duration of the first epochs, one entry per epoch (e.g. 170,255)")
     delay_curriculum_ms: tuple = param((), kind="floats", low=0, unit="ms",
-                                       help="longest memory delay of the first epochs, one entry per epoch")
+                                       help="longest memory delay of the first epochs, one entry per epoch (e.g. 500,1000)")
     min_epochs: int = param(0, kind="int", low=0, help="train at least this many epochs, past the target")
     val_samples: int = param(512, kind="int", low=1, help="validation trials")
     target_accuracy: float | None = param(None, low=0, high=1, open_low=True, none=True,
@@ -54,8 +54,11 @@ class TrainConfig:
     cell_kwargs: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "curriculum_ms", tuple(self.curriculum_ms))
-        object.__setattr__(self, "delay_curriculum_ms", tuple(self.delay_curriculum_ms))
+        for name in ("curriculum_ms", "delay_curriculum_ms"):  # one number: one epoch's entry
+            value = getattr(self, name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = (value,)
+            object.__setattr__(self, name, tuple(value) if isinstance(value, (list, tuple)) else value)
         validate_fields(self)
         task = self.make_task()  # validates the task parameters
         object.__setattr__(self, "task", task.to_dict())

@@ -75,6 +75,9 @@ def run(tmp_path, tiny_run):
     (["train", "--out", "x" * 500], "argument --out: has a name of 500 bytes"),
     (["figures", "--runs", "x" * 500], "has a name of 500 bytes"),
     (["import-legacy", "/proc/self/mem", "--out", "x"], "is not a readable HDF5 file"),  # h5py's multi-line error
+    (["train", "--curriculum-ms", "170,x"], "--curriculum-ms: must be a number or numbers separated by commas"),
+    (["train", "--curriculum-ms", '"abc"'], "curriculum_ms must be a list of numbers, got 'abc'"),
+    (["train", "--curriculum-ms", "170", "--units", "0"], "units must be a positive integer"),  # 170: one entry
 ])
 def test_the_issues_refusals(capsys, tmp_path, argv, message, monkeypatch):
     if "CUDA_VISIBLE_DEVICES" in os.environ or Path("/proc/driver/nvidia/gpus").is_dir():
@@ -206,3 +209,14 @@ def test_results_are_rebuilt_from_the_run_folders(capsys, tmp_path):
     assert main(argv) == 0 and "0 trained, 1 already finished" in capsys.readouterr().out
     assert runs.read_json(results) == {"simplernn-8-seed0": {"status": "done", "epochs_run": 1,
                                                              "reached_target": False}}
+
+
+@pytest.mark.parametrize("text, entries", [("170,255", (170.0, 255.0)), ("[170, 255]", (170.0, 255.0)), ("170", (170.0,))])
+def test_a_list_flag_takes_commas_a_json_list_or_one_number(text, entries):
+    """``--curriculum-ms 170,255``, ``[170, 255]`` and ``170`` (one epoch's entry) reach the
+    config as tuples; a single number used to end in a TypeError's traceback."""
+    from flipflop.cli.parser import build_parser
+    from flipflop.training.config import TrainConfig
+
+    args = build_parser().parse_args(["train", "--out", "r", "--curriculum-ms", text])
+    assert TrainConfig(curriculum_ms=args.curriculum_ms).curriculum_ms == entries
