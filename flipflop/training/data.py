@@ -42,6 +42,20 @@ class EpochData(keras.utils.PyDataset):
         return tuple(a[part] for a in self.arrays(self.epoch))
 
 
+def fit_stages(config: TrainConfig, start: int) -> list[tuple[int, int]]:
+    """``(first, stop)`` epochs, from ``start`` to ``config.epochs``, over which the trials keep
+    one length. Keras fixes the batch shape of a ``fit`` from its first batches, so a duration
+    curriculum (``curriculum_ms``) is trained one ``fit`` per trial length; without one, or
+    with one set of trials (``fresh_data`` False), this is the single stage ``(start, epochs)``."""
+    from flipflop.training.budget import trial_steps
+
+    last = min(config.epochs, len(config.curriculum_ms) + 1) if config.fresh_data else 0
+    steps = [trial_steps(config.epoch_task(e)) for e in range(start, last)]
+    edges = [start + i for i in range(1, len(steps)) if steps[i] != steps[i - 1]]
+    bounds = [start, *edges, config.epochs]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
 def epoch_arrays(config: TrainConfig, task: Task, epoch: int, base=None) -> tuple:
     """Inputs, targets (and loss weights, unless every step weighs 1) of ``epoch``."""
     if config.fresh_data:

@@ -23,7 +23,7 @@ from flipflop.models.build import build_model
 from flipflop.training.budget import check_training
 from flipflop.training.callbacks import RunRecorder, TaskValidation, reached, stops
 from flipflop.training.config import TrainConfig
-from flipflop.training.data import EpochData
+from flipflop.training.data import EpochData, fit_stages
 from flipflop.training.metrics import evaluate
 from flipflop.training.resume import FORCE_HINT, prepare_run_dir
 
@@ -100,9 +100,11 @@ def _train_locked(config: TrainConfig, out: Path, force: bool, verbose: int, cal
         validation = TaskValidation(task, task.generate(config.val_samples, [config.seed, 2]))
         recorder = RunRecorder(config, task, out, state, history, math.ceil(config.samples_per_epoch / config.batch_size),
                                log, verbose)
-        model.fit(EpochData(config, task, state["epoch"]), epochs=config.epochs, initial_epoch=state["epoch"],
-                  shuffle=False, verbose=0,
-                  callbacks=[keras.callbacks.TerminateOnNaN(), validation, *(callbacks or []), recorder])
+        for first, stop in fit_stages(config, state["epoch"]):  # one fit per trial length of a curriculum
+            model.fit(EpochData(config, task, first), epochs=stop, initial_epoch=first, shuffle=False, verbose=0,
+                      callbacks=[keras.callbacks.TerminateOnNaN(), validation, *(callbacks or []), recorder])
+            if "diverged" in state or stops(config, task, history, state["epoch"]) or state["wait"] >= config.patience:
+                break
         if "diverged" in state:
             kept = (f"the last good model is kept in {out / runs.MODEL}" if (out / runs.MODEL).is_file() else
                     f"no epoch finished, so {out} holds no trained model")

@@ -121,3 +121,27 @@ def test_min_epochs_trains_past_the_target(tmp_path):
     longer = train(TrainConfig(**common, min_epochs=3), tmp_path / "b", verbose=0, log=lambda s: None)
     assert first.epochs_run == 1 and first.reached_target
     assert longer.epochs_run == 3 and longer.reached_target
+
+
+def test_a_duration_curriculum_trains_through_its_change_of_trial_length(tmp_path):
+    """``curriculum_ms`` shortens the first epochs' trials. Keras fixes a fit's batch shape
+    from its first batches, so the switch to full-length trials ended in a TypeError; each
+    trial length now has its own fit, and a resumed run continues where it stopped."""
+    from flipflop import runs
+    from flipflop.training import train
+    from flipflop.training.data import fit_stages
+
+    task = task_of("flipflop", n_bits=2, duration_ms=60.0, pulse_ms=5.0).to_dict()
+    common = dict(units=8, task=task, samples_per_epoch=32, val_samples=16, target_accuracy=1.0, target_mse=1e-9,
+                  curriculum_ms=(30.0, 30.0))
+    config = TrainConfig(**common, epochs=3)
+    assert fit_stages(config, 0) == [(0, 2), (2, 3)] and fit_stages(config, 2) == [(2, 3)]
+    done = train(config, tmp_path / "a", verbose=0, log=lambda s: None)
+    assert done.epochs_run == 3
+    assert [row["epoch"] for row in runs.read_history(tmp_path / "a" / runs.HISTORY)] == [1, 2, 3]
+    first = train(TrainConfig(**common, epochs=1), tmp_path / "b", verbose=0, log=lambda s: None)
+    assert first.epochs_run == 1
+    resumed = train(config, tmp_path / "b", verbose=0, log=lambda s: None)  # epochs is continuable
+    assert resumed.epochs_run == 3
+    a, b = (runs.load_model(tmp_path / r / runs.MODEL).get_weights() for r in ("a", "b"))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))  # resumed across the switch: the same weights
