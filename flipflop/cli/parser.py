@@ -55,7 +55,7 @@ def numbers(text: str):
 
 
 def checked(c: Constraint, kind: str | None = None):
-    """An argparse ``type`` parsing one value of constraint ``c`` (numbers, JSON lists) and
+    """An argparse ``type`` parsing one value of constraint ``c`` (numbers; lists as 1,2 or JSON) and
     checking it; a bad value is argparse's one-line error."""
     kind = kind or c.kind
 
