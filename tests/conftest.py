@@ -1,12 +1,23 @@
 """Shared fixtures: a tiny task and a tiny trained run, built once per session."""
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Every test's pyplot figures are closed after it (matplotlib warns beyond 20 open); a
+    test that never drew loads no matplotlib for this."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 PAPER_CHECKPOINTS = SHARED / "paper-checkpoint"
