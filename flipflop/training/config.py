@@ -60,6 +60,9 @@ class TrainConfig:
                 value = (value,)
             object.__setattr__(self, name, tuple(value) if isinstance(value, (list, tuple)) else value)
         validate_fields(self)
+        if not self.fresh_data and (self.curriculum_ms or self.delay_curriculum_ms):
+            raise FlipFlopError("a curriculum (curriculum_ms, delay_curriculum_ms) needs fresh trials every epoch "
+                                "(fresh_data); one fixed set of trials, as the paper recipe trains, has one length")
         task = self.make_task()  # validates the task parameters
         object.__setattr__(self, "task", task.to_dict())
         for name, default in zip(("target_accuracy", "target_mse"), task.default_target):

@@ -78,6 +78,8 @@ def run(tmp_path, tiny_run):
     (["train", "--curriculum-ms", "170,x"], "--curriculum-ms: must be a number or numbers separated by commas"),
     (["train", "--curriculum-ms", '"abc"'], "curriculum_ms must be a list of numbers, got 'abc'"),
     (["train", "--curriculum-ms", "170", "--units", "0"], "units must be a positive integer"),  # 170: one entry
+    (["train", "--recipe", "paper", "--curriculum-ms", "170"], "a curriculum (curriculum_ms, delay_curriculum_ms) "
+                                                                 "needs fresh trials every epoch"),
 ])
 def test_the_issues_refusals(capsys, tmp_path, argv, message, monkeypatch):
     if "CUDA_VISIBLE_DEVICES" in os.environ or Path("/proc/driver/nvidia/gpus").is_dir():
