@@ -45,6 +45,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from flipflop.tasks.base import Trials
+from flipflop.tasks.neurogym.replay import response_runs
 
 
 # Below this reference - chance no score is normalised: every trial has (nearly) one answer.
@@ -65,15 +66,12 @@ def chance_level(trials: Trials) -> float:
 
 
 def answers(trials: Trials) -> list[tuple[int, ...]]:
-    """Per trial, the ground-truth action of each run of non-fixation steps, in order (an empty
-    tuple: a trial that asks for fixation throughout)."""
-    gt, lengths, out = trials.targets.argmax(-1), trials.conditions["n_steps"], []
-    for g, n in zip(gt, lengths):
-        g = g[:int(n)]
-        steps = np.flatnonzero(g != 0)
-        starts = steps[np.r_[True, (np.diff(steps) != 1) | (np.diff(g[steps]) != 0)]] if len(steps) else steps
-        out.append(tuple(int(g[i]) for i in starts))
-    return out
+    """Per trial, the ground-truth action of each of its response runs
+    (:func:`~flipflop.tasks.neurogym.replay.response_runs`, the runs our rule scores), in order
+    (an empty tuple: a trial that asks for fixation throughout)."""
+    gt = trials.targets.argmax(-1)
+    lengths = trials.conditions["n_steps"]
+    return [tuple(int(g[run[0]]) for run in response_runs(g[:int(n)])) for g, n in zip(gt, lengths)]
 
 
 def ideal_observer(task: Any, trials: Trials) -> float | None:

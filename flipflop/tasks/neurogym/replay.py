@@ -65,6 +65,16 @@ def _replay(env: Any, actions: np.ndarray) -> float:
         env.rng.set_state(state)
 
 
+def response_runs(gt: np.ndarray) -> list[np.ndarray]:
+    """The step indices of each run of consecutive non-fixation steps with one ground-truth
+    action, in order, for one trial's ground truth ``gt`` (steps,); none for a trial that asks
+    for fixation throughout. Our rule scores each run as one answer."""
+    respond = np.flatnonzero(gt != 0)
+    if not len(respond):
+        return []
+    return np.split(respond, np.flatnonzero((np.diff(respond) != 1) | (np.diff(gt[respond]) != 0)) + 1)
+
+
 def our_correct(probs: np.ndarray, trials: Trials) -> tuple[np.ndarray, np.ndarray]:
     """(correct, broke) per trial from the action probabilities ``probs`` (trials, steps, actions)."""
     gt = trials.targets.argmax(-1)
@@ -74,14 +84,14 @@ def our_correct(probs: np.ndarray, trials: Trials) -> tuple[np.ndarray, np.ndarr
     broke = np.zeros(len(gt), bool)
     for i, n in enumerate(lengths):
         g, a = gt[i, :n], actions[i, :n]
-        respond = np.flatnonzero(g != 0)
-        if not len(respond):
+        runs = response_runs(g)
+        if not runs:
             correct[i] = not np.any(a != 0)
             broke[i] = not correct[i]
             continue
-        broke[i] = bool(np.any(a[:respond[0]] != 0))
+        broke[i] = bool(np.any(a[:runs[0][0]] != 0))
         ok = True
-        for run in np.split(respond, np.flatnonzero((np.diff(respond) != 1) | (np.diff(g[respond]) != 0)) + 1):
+        for run in runs:
             mean = probs[i, run, 1:].mean(0)
             ok &= int(np.argmax(mean)) + 1 == int(g[run[0]])
         correct[i] = ok and not broke[i]
