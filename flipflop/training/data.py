@@ -12,6 +12,7 @@ import numpy as np
 
 from flipflop.backend import keras
 from flipflop.tasks import Task
+from flipflop.training.budget import trial_steps
 from flipflop.training.config import TrainConfig
 
 
@@ -45,11 +46,9 @@ class EpochData(keras.utils.PyDataset):
 def fit_stages(config: TrainConfig, start: int) -> list[tuple[int, int]]:
     """``(first, stop)`` epochs, from ``start`` to ``config.epochs``, over which the trials keep
     one length. Keras fixes the batch shape of a ``fit`` from its first batches, so a duration
-    curriculum (``curriculum_ms``) is trained one ``fit`` per trial length; without one, or
-    with one set of trials (``fresh_data`` False), this is the single stage ``(start, epochs)``."""
-    from flipflop.training.budget import trial_steps
-
-    last = min(config.epochs, len(config.curriculum_ms) + 1) if config.fresh_data else 0
+    curriculum (``curriculum_ms``) is trained one ``fit`` per trial length; without one this is
+    the single stage ``(start, epochs)`` (a curriculum needs fresh trials: ``TrainConfig``)."""
+    last = min(config.epochs, len(config.curriculum_ms) + 1)
     steps = [trial_steps(config.epoch_task(e)) for e in range(start, last)]
     edges = [start + i for i in range(1, len(steps)) if steps[i] != steps[i - 1]]
     bounds = [start, *edges, config.epochs]

@@ -122,7 +122,6 @@ def test_killing_reproduce_stops_its_workers_and_the_runs_resume(tmp_path):
     import os
     import signal
     import subprocess
-    import sys
     import time
     from pathlib import Path
 
