@@ -36,6 +36,12 @@ def stops(config: TrainConfig, task: Task, history: list[dict], epoch: int) -> b
     return epoch >= config.min_epochs and reached(config, task, history)
 
 
+def ends(config: TrainConfig, task: Task, history: list[dict], state: dict) -> bool:
+    """True when training ends after ``state["epoch"]`` epochs: at the target (:func:`stops`)
+    or out of patience (``state["wait"]`` epochs without improvement)."""
+    return stops(config, task, history, state["epoch"]) or state["wait"] >= config.patience
+
+
 class TaskValidation(keras.callbacks.Callback):
     """Adds the task's validation measures (``val_mse``, ``val_<metric>``) to the epoch logs."""
 
@@ -101,5 +107,5 @@ class RunRecorder(keras.callbacks.Callback):
             (out / old).unlink(missing_ok=True)
         self.log(f"epoch {epoch + 1}/{self.config.epochs}: loss {loss:.4f}  val_mse {row['val_mse']:.4f}  "
                  f"{key} {row[key]:.5f}  ({row['seconds']:.1f} s)")
-        if stops(self.config, self.task, self.history, epoch + 1) or state["wait"] >= self.config.patience:
+        if ends(self.config, self.task, self.history, state):
             self.model.stop_training = True

@@ -21,7 +21,7 @@ from flipflop.backend import keras
 from flipflop.errors import FlipFlopError
 from flipflop.models.build import build_model
 from flipflop.training.budget import check_training
-from flipflop.training.callbacks import RunRecorder, TaskValidation, reached, stops
+from flipflop.training.callbacks import RunRecorder, TaskValidation, ends, reached
 from flipflop.training.config import TrainConfig
 from flipflop.training.data import EpochData, fit_stages
 from flipflop.training.metrics import evaluate
@@ -89,7 +89,7 @@ def _train_locked(config: TrainConfig, out: Path, force: bool, verbose: int, cal
         history, state = [], {"epoch": 0, "best_val_loss": math.inf, "wait": 0, "checkpoint": None,
                               "seconds": 0.0, "initial_sha256": runs.file_digest(out / runs.INITIAL)}
 
-    done = stops(config, task, history, state["epoch"]) or state["wait"] >= config.patience or state["epoch"] >= config.epochs
+    done = ends(config, task, history, state) or state["epoch"] >= config.epochs
     if not done:
         if state["epoch"]:
             try:
@@ -103,7 +103,7 @@ def _train_locked(config: TrainConfig, out: Path, force: bool, verbose: int, cal
         for first, stop in fit_stages(config, state["epoch"]):  # one fit per trial length of a curriculum
             model.fit(EpochData(config, task, first), epochs=stop, initial_epoch=first, shuffle=False, verbose=0,
                       callbacks=[keras.callbacks.TerminateOnNaN(), validation, *(callbacks or []), recorder])
-            if "diverged" in state or stops(config, task, history, state["epoch"]) or state["wait"] >= config.patience:
+            if "diverged" in state or ends(config, task, history, state):
                 break
         if "diverged" in state:
             kept = (f"the last good model is kept in {out / runs.MODEL}" if (out / runs.MODEL).is_file() else
