@@ -39,6 +39,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from worktree import worktree  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -80,18 +83,13 @@ print(json.dumps({"wall": wall, "cpu": cpu}))
 
 def run_previous(commit: str, run: Path, seed: int) -> tuple[dict, np.ndarray, np.ndarray]:
     """compute_fixed_points of the package at ``commit``, in a fresh process: times, points, modes."""
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "previous"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), commit], check=True)
-        try:
-            env = {**os.environ, "PYTHONPATH": str(tree), "TF_CPP_MIN_LOG_LEVEL": "3"}
-            out = subprocess.run([sys.executable, "-c", CHILD, str(run.resolve()), f"{tmp}/fps.npz", str(seed)],
-                                 env=env, cwd=tree, capture_output=True, text=True, check=True)
-            times = json.loads(out.stdout.strip().splitlines()[-1])
-            with np.load(f"{tmp}/fps.npz") as f:
-                return times, f["points"], f["n_unstable"]
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
+    with tempfile.TemporaryDirectory() as tmp, worktree(commit, Path(tmp) / "previous") as tree:
+        env = {**os.environ, "PYTHONPATH": str(tree), "TF_CPP_MIN_LOG_LEVEL": "3"}
+        out = subprocess.run([sys.executable, "-c", CHILD, str(run.resolve()), f"{tmp}/fps.npz", str(seed)],
+                             env=env, cwd=tree, capture_output=True, text=True, check=True)
+        times = json.loads(out.stdout.strip().splitlines()[-1])
+        with np.load(f"{tmp}/fps.npz") as f:
+            return times, f["points"], f["n_unstable"]
 
 
 class Clock:

@@ -23,6 +23,7 @@ where it finds them); this checkout's package is used all the same (``PYTHONPATH
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -34,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_fixed_points import census, same_census  # noqa: E402
+from worktree import worktree  # noqa: E402
 
 GOAL_S = 10.0  # the goal per command, start-up included
 
@@ -51,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--previous", metavar="COMMIT", help="also time the package at COMMIT, side by side")
     parser.add_argument("--python", default=sys.executable, help="the interpreter of the commands (default: this one)")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
     python = args.python
 
     from flipflop.dynamics.result import FixedPoints
@@ -64,12 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         copies = {r.name: tmp / "runs" / r.name for r in runs}
         for r in runs:
             shutil.copytree(r, copies[r.name])
-        tree = None
-        if args.previous:
-            tree = tmp / "previous"
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), args.previous],
-                           check=True)
-        try:
+        with worktree(args.previous, tmp / "previous") if args.previous else contextlib.nullcontext() as tree:
             floor, ours, theirs = [], {r.name: [] for r in runs}, {r.name: [] for r in runs}
             for k in range(args.repeat):
                 floor.append(timed([python, "-c", "import tensorflow, keras"], env, tmp))
@@ -81,9 +80,6 @@ def main(argv: list[str] | None = None) -> int:
                 line = ", ".join(f"{n[-5:]} {ours[n][-1]:.1f} s" + (f" (at {args.previous}: {theirs[n][-1]:.1f} s)"
                                                                     if tree is not None else "") for n in ours)
                 print(f"round {k + 1}: import tensorflow, keras {floor[-1]:.1f} s; {line}", flush=True)
-        finally:
-            if tree is not None:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
 
         print(f"\nstart-up floor (import tensorflow, keras): {min(floor):.1f}-{max(floor):.1f} s")
         every = [t for ts in ours.values() for t in ts]

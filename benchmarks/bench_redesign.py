@@ -19,6 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from worktree import worktree  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
@@ -56,16 +59,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        old = tmp / "before"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(old), args.before], check=True)
-        try:
+        with worktree(args.before, tmp / "before") as old:
             times = {"before": [], "after": []}
             for r in range(args.repeats):
                 for name, root in (("before", old), ("after", ROOT)):
                     times[name] += run(root, tmp / f"{name}-{r}", args.epochs)
             same = all(a.tobytes() == b.tobytes() for a, b in zip(weights(tmp / "before-0"), weights(tmp / "after-0")))
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
     import statistics
 
     print(f"SimpleRNN-400, seed 0, fast recipe, {args.epochs} epochs x {args.repeats} runs each, alternating")
