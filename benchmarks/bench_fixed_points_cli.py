@@ -2,7 +2,9 @@
 
 Each round runs, one after the other, in fresh processes:
 
-1. ``python -c "import tensorflow, keras"``: the start-up floor that no search can go under;
+1. ``python -c "import gc, tensorflow, keras; gc.freeze()"``: the start-up floor that no search
+   can go under (it exits as the ``flipflop`` program does, with the collector frozen: a plain
+   import's exit walks TensorFlow's objects, 1.2 s more here; logs before 2026-12-02 timed that);
 2. ``python -m flipflop.cli fixed-points RUN`` (the ``flipflop`` program) on a copy of each
    shipped ``data/simplernn-400-seed*`` run (the command writes ``fixed_points.npz`` into
    its run, so ``data/`` is left as it is);
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         with worktree(args.previous, tmp / "previous") if args.previous else contextlib.nullcontext() as tree:
             floor, ours, theirs = [], {r.name: [] for r in runs}, {r.name: [] for r in runs}
             for k in range(args.repeat):
-                floor.append(timed([python, "-c", "import tensorflow, keras"], env, tmp))
+                floor.append(timed([python, "-c", "import gc, tensorflow, keras; gc.freeze()"], env, tmp))
                 for name, run in copies.items():
                     ours[name].append(timed([python, "-m", "flipflop.cli", "fixed-points", str(run)], env, ROOT))
                     if tree is not None:
