@@ -8,7 +8,7 @@ import os, time, tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from flipflop.training import TrainConfig
 from flipflop.training.data import epoch_arrays
-from flipflop.models.build import build_model
+from flipflop.training.loop import initial_model
 from flipflop import runs
 def clock(f, n=1):
     t, c = time.perf_counter(), time.process_time()
@@ -19,9 +19,7 @@ for recipe in ("faithful", "fast"):
     task = cfg.make_task()
     w, c, arrays = clock(lambda: epoch_arrays(cfg, task, 0))
     print(f"{recipe}: epoch data (2048 trials) {w:.2f} s wall {c:.2f} s CPU", flush=True)
-    model = build_model(cfg.cell, cfg.units, task.n_inputs, task.n_outputs, learning_rate=cfg.learning_rate,
-                        decay=cfg.decay, clipnorm=cfg.clipnorm, io_lr_multiplier=cfg.io_lr_multiplier,
-                        optimizer=cfg.optimizer, seed=cfg.seed, anchor_decay=cfg.anchor_decay)
+    model = initial_model(cfg, task)
     x, y = arrays[0], arrays[1]
     w, c, _ = clock(lambda: model.train_on_batch(x[:32], y[:32]))
     print(f"  first batch (tracing) {w:.2f} s wall {c:.2f} s CPU", flush=True)

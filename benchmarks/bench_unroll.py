@@ -30,15 +30,13 @@ mode, threads, batches, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), s
 tf.config.threading.set_intra_op_parallelism_threads(threads)
 tf.config.threading.set_inter_op_parallelism_threads(threads)
 import keras
-from flipflop.models.build import build_model
+from flipflop.training.loop import initial_model
 from flipflop.training import TrainConfig
 from flipflop.training.data import epoch_arrays
 cfg = TrainConfig.from_recipe("faithful", seed=0)
 task = cfg.make_task()
 x, y = epoch_arrays(cfg, task, 0)[:2]
-model = build_model(cfg.cell, cfg.units, task.n_inputs, task.n_outputs, learning_rate=cfg.learning_rate,
-                    decay=cfg.decay, clipnorm=cfg.clipnorm, io_lr_multiplier=cfg.io_lr_multiplier,
-                    optimizer=cfg.optimizer, seed=cfg.seed, anchor_decay=cfg.anchor_decay)
+model = initial_model(cfg, task)
 for layer in model.layers:
     if isinstance(layer, keras.layers.RNN):
         layer.unroll = mode == "unrolled"

@@ -20,6 +20,7 @@ from flipflop import runs
 from flipflop.backend import keras
 from flipflop.errors import FlipFlopError
 from flipflop.models.build import build_model
+from flipflop.tasks import Task
 from flipflop.training.budget import check_training
 from flipflop.training.callbacks import RunRecorder, TaskValidation, ends, reached
 from flipflop.training.config import TrainConfig
@@ -43,6 +44,15 @@ class TrainResult:
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN/inf; the last good model is kept in the run directory."""
+
+
+def initial_model(config: TrainConfig, task: Task) -> keras.Model:
+    """The compiled, untrained model of ``config`` for ``task`` (``config.make_task()``): its
+    cell, size, seed, optimizer and learning-rate schedule, and the task's loss."""
+    return build_model(config.cell, config.units, task.n_inputs, task.n_outputs,
+                       learning_rate=config.learning_rate, decay=config.decay, clipnorm=config.clipnorm,
+                       io_lr_multiplier=config.io_lr_multiplier, optimizer=config.optimizer,
+                       seed=config.seed, anchor_decay=config.anchor_decay, loss=task.loss, **config.cell_kwargs)
 
 
 def train(config: TrainConfig, out: str | Path, force: bool = False, verbose: int = 1,
@@ -76,11 +86,7 @@ def _train_locked(config: TrainConfig, out: Path, force: bool, verbose: int, cal
         runs.tidy(out, state["checkpoint"])
     else:
         runs.tidy(out, None)
-        model = build_model(config.cell, config.units, task.n_inputs, task.n_outputs,
-                            learning_rate=config.learning_rate, decay=config.decay, clipnorm=config.clipnorm,
-                            io_lr_multiplier=config.io_lr_multiplier, optimizer=config.optimizer,
-                            seed=config.seed, anchor_decay=config.anchor_decay, loss=task.loss,
-                            **config.cell_kwargs)
+        model = initial_model(config, task)
         runs.write_config(out, {"source": "trained", "cell": config.cell, "units": config.units,
                                 "task": task.name, "n_inputs": task.n_inputs, "n_outputs": task.n_outputs,
                                 "n_params": model.count_params(), "train": config.to_dict(),
